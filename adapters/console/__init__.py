@@ -1,0 +1,1 @@
+"""The local terminal chat: the embedded default, no tokens needed."""

@@ -1,0 +1,82 @@
+"""Rendering a Reply for a terminal: rich when interactive, plain when piped."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bot.reply import Bullets, Paragraph, Reply, inline_spans, plain
+
+
+def _text(markup: str) -> Text:
+    out = Text()
+    for span in inline_spans(markup):
+        if span.url:
+            out.append(span.text, style=f"underline link {span.url}")
+        else:
+            out.append(span.text, style="bold" if span.bold else "")
+    return out
+
+
+def render_rich(reply: Reply) -> RenderableType:
+    parts: list[RenderableType] = []
+    if reply.notice:
+        parts.append(Text(reply.notice, style="yellow"))
+    for block in reply.blocks:
+        if isinstance(block, Paragraph):
+            parts.append(_text(block.text))
+        elif isinstance(block, Bullets):
+            for item in block.items:
+                parts.append(Text("  • ").append_text(_text(item)))
+    if reply.rows:
+        table = Table(show_lines=True, expand=True)
+        table.add_column("", style="bold", ratio=1)
+        table.add_column("Data scientist", ratio=3)
+        table.add_column("ML engineer", ratio=3)
+        for row in reply.rows:
+            table.add_row(escape(row.dimension), escape(row.data_scientist), escape(row.ml_engineer))
+        parts.append(table)
+    links = reply.suggestions or reply.related
+    if links:
+        label = "Did you mean" if reply.suggestions else "Related"
+        lines = Text(f"{label}:", style="bold")
+        for i, link in enumerate(links, start=1):
+            lines.append(f"\n  {i}. {link.title}")
+        parts.append(lines)
+    if reply.credits:
+        parts.append(Text("Sources: " + "; ".join(c.text for c in reply.credits), style="dim"))
+    if reply.entry_id or links:
+        hints = []
+        if links:
+            hints.append(f"1-{len(links)} opens one")
+        if reply.entry_id:
+            hints.append("+ / - rates this answer")
+        parts.append(Text("(" + ", ".join(hints) + ")", style="dim italic"))
+    border = "red" if reply.kind == "decline" else "cyan"
+    return Panel(Group(*parts), title=Text(reply.title, style="bold"), title_align="left", border_style=border)
+
+
+def render_plain(reply: Reply) -> str:
+    """Plain text, for pipes and tests: no colour, no box."""
+    lines = [reply.title, "=" * min(len(reply.title), 78)]
+    if reply.notice:
+        lines.append(reply.notice)
+    for block in reply.blocks:
+        if isinstance(block, Paragraph):
+            lines.append(plain(block.text))
+        else:
+            lines.extend(f"  - {plain(item)}" for item in block.items)
+    for row in reply.rows:
+        lines.append(f"{row.dimension}:")
+        lines.append(f"  data scientist: {row.data_scientist}")
+        lines.append(f"  ML engineer:    {row.ml_engineer}")
+    links = reply.suggestions or reply.related
+    if links:
+        lines.append("Did you mean:" if reply.suggestions else "Related:")
+        lines.extend(f"  {i}. {link.title}" for i, link in enumerate(links, start=1))
+    if reply.credits:
+        lines.append("Sources: " + "; ".join(c.text for c in reply.credits))
+    return "\n".join(lines)

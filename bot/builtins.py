@@ -1,0 +1,221 @@
+"""Built-in commands, the same on every platform, and building replies.
+
+`respond(engine, text)` is the one entry point adapters (through the service)
+use: it recognises the commands (empty input, help, topics, compare
+[dimension], sources) and otherwise asks the engine to match.
+"""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz, process
+
+from .engine import Answer, Engine
+from .knowledge import Dimension, Entry, KnowledgeBase
+from .reply import Bullets, ComparisonRow, Credit, Link, Paragraph, Reply, parse_blocks
+from .text import ROLE_TOKENS, STEMMED_GENERIC, clean_input, content_tokens, fold
+
+MAX_RELATED = 5
+CUT_NOTICE = "Your message was over 2,000 characters, so I only read the first 2,000."
+
+HOW_TO_ASK = ("Ask in plain words: `/role-diff <question>`, mention me, or send me a direct message.",)
+COMMANDS = (
+    "**help**: this message",
+    "**topics**: everything I can answer",
+    "**compare**: the side-by-side table; **compare <dimension>** for one row (e.g. compare pay, compare tools)",
+    "**sources**: where my knowledge comes from",
+)
+
+
+def _credits(kb: KnowledgeBase, keys: tuple[str, ...]) -> tuple[Credit, ...]:
+    return tuple(Credit(k, kb.sources[k].credit()) for k in keys if k in kb.sources)
+
+
+def _links(kb: KnowledgeBase, ids: list[str]) -> tuple[Link, ...]:
+    out: list[Link] = []
+    for entry_id in ids:
+        entry = kb.get(entry_id)
+        if entry is not None and all(link.entry_id != entry_id for link in out):
+            out.append(Link(entry.id, entry.title))
+    return tuple(out)
+
+
+def entry_reply(
+    kb: KnowledgeBase,
+    entry: Entry,
+    *,
+    kind: str = "entry",
+    score: float | None = None,
+    runners_up: tuple[Entry, ...] = (),
+    question: str = "",
+    notice: str | None = None,
+) -> Reply:
+    related_ids = [*entry.related, *(r.id for r in runners_up)]
+    related = tuple(link for link in _links(kb, related_ids) if link.entry_id != entry.id)[:MAX_RELATED]
+    return Reply(
+        kind="answer" if kind == "answer" else "entry",
+        title=entry.title,
+        blocks=parse_blocks(entry.answer),
+        credits=_credits(kb, entry.sources),
+        related=related,
+        entry_id=entry.id,
+        topic=entry.topic,
+        score=score,
+        question=question,
+        notice=notice,
+        runners_up=tuple(r.id for r in runners_up),
+    )
+
+
+def decline_reply(
+    kb: KnowledgeBase, suggestions: tuple[Entry, ...], question: str, score: float, notice: str | None
+) -> Reply:
+    blocks: list[Paragraph | Bullets] = [
+        Paragraph("I don't know that one yet. I only answer questions about data scientists and ML engineers."),
+    ]
+    if suggestions:
+        blocks.append(Paragraph("Did you mean one of these?"))
+    else:
+        blocks.append(Paragraph("Try **topics** to see what I can answer, or **help** for how to ask."))
+    return Reply(
+        kind="decline",
+        title="I don't know that one yet",
+        blocks=tuple(blocks),
+        suggestions=_links(kb, [s.id for s in suggestions]),
+        question=question,
+        score=round(score, 1),
+        notice=notice,
+    )
+
+
+def overview_reply(kb: KnowledgeBase) -> Reply:
+    return Reply(
+        kind="overview",
+        title="Data scientist vs ML engineer, in two lines",
+        blocks=(
+            Paragraph(
+                "**Data scientists** turn a business question into an answer from data: they explore, "
+                "test ideas and build the first model. **ML engineers** turn that model into software "
+                "that runs reliably in production, at scale, and keep it healthy."
+            ),
+            Paragraph(
+                "Ask me about what each does, skills, tools, pay, education, the hand-over between them, "
+                "MLOps and deployment, job titles, team set-ups, or which role to pick."
+            ),
+            Bullets(COMMANDS),
+        ),
+        credits=_credits(kb, ("jones", "clarifying")),
+        related=_links(kb, ["difference", "working-together", "choosing"]),
+    )
+
+
+def help_reply(kb: KnowledgeBase) -> Reply:
+    return Reply(
+        kind="help",
+        title="How to ask role-diff",
+        blocks=(
+            Paragraph(HOW_TO_ASK[0]),
+            Paragraph(
+                "Shorthand is fine: DS, MLE, ML eng, data sci. When I am not sure, I say so and suggest "
+                "what I can answer instead of guessing."
+            ),
+            Bullets(COMMANDS),
+            Paragraph("Under an answer, 👍 / 👎 tell the curators whether it helped."),
+        ),
+    )
+
+
+def topics_reply(kb: KnowledgeBase) -> Reply:
+    items = tuple(sorted((e.title for e in kb.entries), key=str.casefold))
+    return Reply(
+        kind="topics",
+        title=f"What I can answer ({len(items)} topics)",
+        blocks=(Bullets(items), Paragraph("Ask about any of them in your own words.")),
+    )
+
+
+def sources_reply(kb: KnowledgeBase) -> Reply:
+    items = tuple(f"**{s.key}**: {s.credit()}" for s in kb.sources.values())
+    return Reply(
+        kind="sources",
+        title="Where my knowledge comes from",
+        blocks=(
+            Paragraph(
+                "Every answer is written in our own words from these texts and cites the ones it draws on. "
+                "Where they disagree, the answer says so."
+            ),
+            Bullets(items),
+        ),
+        credits=tuple(Credit(s.key, s.credit()) for s in kb.sources.values()),
+    )
+
+
+def _row(d: Dimension) -> ComparisonRow:
+    return ComparisonRow(d.name, d.data_scientist, d.ml_engineer, d.sources)
+
+
+def compare_reply(kb: KnowledgeBase, dims: tuple[Dimension, ...], note: str | None = None) -> Reply:
+    keys = tuple(dict.fromkeys(k for d in dims for k in d.sources))
+    title = "Data scientist vs ML engineer" if len(dims) != 1 else f"{dims[0].name}: data scientist vs ML engineer"
+    blocks = (Paragraph(note),) if note else ()
+    return Reply(
+        kind="compare", title=title, blocks=blocks, rows=tuple(_row(d) for d in dims), credits=_credits(kb, keys)
+    )
+
+
+def find_dimension(kb: KnowledgeBase, text: str) -> Dimension | None:
+    names: list[str] = []
+    owners: list[Dimension] = []
+    for d in kb.dimensions:
+        for name in (d.id, d.name, *d.aliases):
+            names.append(fold(name))
+            owners.append(d)
+    hit = process.extractOne(fold(text), names, scorer=fuzz.WRatio, processor=None, score_cutoff=80)
+    return owners[hit[2]] if hit else None
+
+
+_HELP = {"help", "h", "commands", "usage", "what can i ask", "how do i use this", "how do i use you"}
+_TOPICS = {"topics", "topic", "list", "list topics", "index", "menu"}
+_SOURCES = {"sources", "source", "references", "refs", "credits", "bibliography"}
+_COMPARE = {"compare", "comparison", "table", "compare table", "comparison table", "side by side"}
+
+
+def respond(engine: Engine, text: str) -> Reply:
+    """The reply for any text a user sent. Never raises for any str."""
+    kb = engine.kb
+    cleaned, cut = clean_input(text if isinstance(text, str) else str(text))
+    notice = CUT_NOTICE if cut else None
+    command = fold(cleaned)
+    if not command:
+        if cleaned:  # only punctuation or symbols: nothing to answer
+            return decline_reply(kb, (), cleaned, 0.0, notice)
+        return overview_reply(kb)
+    if command.startswith("role diff "):  # "/role-diff help" typed in a message
+        command = command[len("role diff ") :]
+    if command in _HELP:
+        return help_reply(kb)
+    if command in _TOPICS:
+        return topics_reply(kb)
+    if command in _SOURCES:
+        return sources_reply(kb)
+    if command in _COMPARE:
+        return compare_reply(kb, kb.dimensions)
+    first, _, rest = command.partition(" ")
+    if first in {"compare", "comparison"} and rest:
+        dim = find_dimension(kb, rest)
+        if dim is not None:
+            return compare_reply(kb, (dim,))
+        leftover = [t for t in content_tokens(rest) if t not in ROLE_TOKENS and t not in STEMMED_GENERIC]
+        if not leftover:  # "compare ds and mle": the whole table
+            return compare_reply(kb, kb.dimensions)
+    result = engine.match(cleaned)
+    if isinstance(result, Answer):
+        return entry_reply(
+            kb,
+            result.entry,
+            kind="answer",
+            score=result.score,
+            runners_up=result.runners_up,
+            question=cleaned,
+            notice=notice,
+        )
+    return decline_reply(kb, result.suggestions, cleaned, result.score, notice)

@@ -1,0 +1,167 @@
+"""Measuring answer quality on evaluation files (../shared/eval format).
+
+Each file is tab-separated UTF-8 with a header; the first column is the
+question and the `expected` column (when present) lists the right topic ids,
+or `none` (declining is right). Files without an `expected` column (the
+CLINC off-topic queries) expect `none` for every row.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .builtins import respond
+from .engine import Engine
+
+
+class EvalFileError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Case:
+    question: str
+    expected: frozenset[str]  # topic ids, and/or "none"
+    source: str
+    line: int
+
+
+@dataclass
+class Outcome:
+    case: Case
+    topic: str | None
+    entry_id: str | None
+    score: float | None
+
+    @property
+    def kind(self) -> str:
+        exp = self.case.expected
+        if self.topic is None:
+            return "right" if "none" in exp else "declined"
+        if self.topic in exp:
+            return "right"
+        return "false-answer" if exp == {"none"} else "wrong-topic"
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def _in_scope(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.case.expected != frozenset({"none"})]
+
+    def _none_rows(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.case.expected == frozenset({"none"})]
+
+    def figures(self) -> dict[str, object]:
+        ins, nones = self._in_scope(), self._none_rows()
+        right_in = sum(o.kind == "right" for o in ins)
+        wrong = sum(o.kind == "wrong-topic" for o in ins)
+        false = sum(o.kind == "false-answer" for o in nones)
+        per_topic: dict[str, dict[str, int]] = {}
+        for o in ins:
+            for topic in sorted(o.case.expected - {"none"})[:1]:
+                row = per_topic.setdefault(topic, {"n": 0, "right": 0, "wrong": 0, "declined": 0})
+                row["n"] += 1
+                row[{"right": "right", "wrong-topic": "wrong", "declined": "declined"}[o.kind]] += 1
+        return {
+            "questions": len(self.outcomes),
+            "in_scope": len(ins),
+            "in_scope_accuracy": right_in / len(ins) if ins else None,
+            "wrong_topic_rate": wrong / len(ins) if ins else None,
+            "none_rows": len(nones),
+            "false_answer_rate": false / len(nones) if nones else None,
+            "per_topic": per_topic,
+            "misses": [
+                {
+                    "question": o.case.question,
+                    "expected": sorted(o.case.expected),
+                    "got": o.topic,
+                    "entry_id": o.entry_id,
+                    "score": o.score,
+                    "kind": o.kind,
+                    "where": f"{o.case.source}:{o.case.line}",
+                }
+                for o in self.outcomes
+                if o.kind != "right"
+            ],
+        }
+
+
+def read_cases(path: Path) -> list[Case]:
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as exc:
+        raise EvalFileError(f"{path}: cannot read ({exc.strerror})") from exc
+    with handle:
+        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise EvalFileError(f"{path}: empty file (a header line is needed)") from None
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise EvalFileError(f"{path}:1: {exc}") from exc
+        cols = [h.strip().lower() for h in header]
+        if "question" not in cols:
+            raise EvalFileError(f"{path}:1: no 'question' column in the header")
+        qi = cols.index("question")
+        ei = cols.index("expected") if "expected" in cols else None
+        cases: list[Case] = []
+        try:
+            for lineno, row in enumerate(reader, start=2):
+                if not row or all(not c.strip() for c in row):
+                    continue
+                if len(row) <= qi or (ei is not None and len(row) <= ei):
+                    raise EvalFileError(f"{path}:{lineno}: expected {len(cols)} tab-separated fields")
+                expected = {"none"} if ei is None else {t.strip() for t in row[ei].split(",") if t.strip()}
+                cases.append(Case(row[qi], frozenset(expected or {"none"}), str(path), lineno))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise EvalFileError(f"{path}: {exc}") from exc
+    return cases
+
+
+def evaluate(engine: Engine, cases: Iterable[Case]) -> Report:
+    report = Report()
+    for case in cases:
+        reply = respond(engine, case.question)
+        if reply.kind == "answer":
+            report.outcomes.append(Outcome(case, reply.topic, reply.entry_id, reply.score))
+        else:
+            topic = "about" if reply.kind in ("help", "overview") else None
+            report.outcomes.append(Outcome(case, topic, None, reply.score))
+    return report
+
+
+def _pct(x: object) -> str:
+    return "n/a" if x is None else f"{float(x) * 100:.1f} %"  # type: ignore[arg-type]
+
+
+def format_report(figures: dict[str, object], show_misses: int = 60) -> str:
+    lines = [f"questions: {figures['questions']}"]
+    per_topic = figures["per_topic"]
+    assert isinstance(per_topic, dict)
+    if per_topic:
+        lines.append("")
+        lines.append(f"{'topic':<18} {'n':>3} {'right':>5} {'wrong':>5} {'declined':>8}")
+        for topic, row in sorted(per_topic.items()):
+            lines.append(f"{topic:<18} {row['n']:>3} {row['right']:>5} {row['wrong']:>5} {row['declined']:>8}")
+    misses = figures["misses"]
+    assert isinstance(misses, list)
+    if misses:
+        lines.append("")
+        lines.append(f"misses ({len(misses)}):")
+        for m in misses[:show_misses]:
+            got = m["got"] or "declined"
+            lines.append(
+                f"  [{m['kind']}] {m['question']!r}: expected {','.join(m['expected'])}, got {got} ({m['score']})"
+            )
+        if len(misses) > show_misses:
+            lines.append(f"  ... and {len(misses) - show_misses} more (--json lists them all)")
+    lines.append("")
+    lines.append(f"in-scope accuracy: {_pct(figures['in_scope_accuracy'])} of {figures['in_scope']}")
+    lines.append(f"wrong-topic rate: {_pct(figures['wrong_topic_rate'])} of {figures['in_scope']}")
+    lines.append(f"false answers on none rows: {_pct(figures['false_answer_rate'])} of {figures['none_rows']}")
+    return "\n".join(lines)

@@ -1,0 +1,89 @@
+"""The one object adapters talk to: ask, show an entry, record feedback.
+
+It composes the engine (what to answer), the built-ins and the interaction
+log (what happened), and times each answer. It holds no per-request state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from .builtins import entry_reply, respond
+from .engine import Engine
+from .knowledge import KnowledgeBase, load_knowledge
+from .log import FeedbackEvent, InteractionLog, QuestionEvent, now
+from .reply import Reply
+from .settings import CoreSettings
+
+logger = logging.getLogger("role_diff")
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asked, where: `platform` is console/slack/discord; `channel_kind`
+    is dm, channel, thread or command."""
+
+    platform: str
+    user_id: str | None = None
+    channel_kind: str | None = None
+
+
+class RoleDiff:
+    def __init__(self, engine: Engine, log: InteractionLog | None = None) -> None:
+        self.engine = engine
+        self.log = log or InteractionLog("", enabled=False)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.engine.kb
+
+    @classmethod
+    def from_settings(cls, settings: CoreSettings, *, log_enabled: bool | None = None) -> RoleDiff:
+        engine = Engine(load_knowledge())
+        enabled = settings.log_enabled if log_enabled is None else log_enabled
+        log = InteractionLog(settings.database_url, salt=settings.hash_salt, enabled=enabled)
+        return cls(engine, log)
+
+    def ask(self, text: str, asker: Asker) -> Reply:
+        start = time.perf_counter()
+        reply = respond(self.engine, text)
+        latency_ms = (time.perf_counter() - start) * 1000
+        if reply.kind in ("answer", "decline"):
+            outcome = "answered" if reply.kind == "answer" else "declined"
+        else:
+            outcome = "builtin"
+        self.log.record_question(
+            QuestionEvent(
+                platform=asker.platform,
+                user_id=asker.user_id,
+                channel_kind=asker.channel_kind,
+                question=reply.question or (text[:2000] if isinstance(text, str) else ""),
+                outcome=outcome,
+                entry_id=reply.entry_id if outcome == "answered" else None,
+                topic=reply.topic if outcome == "answered" else None,
+                score=reply.score,
+                latency_ms=latency_ms,
+                at=now(),
+            )
+        )
+        return reply
+
+    def show(self, entry_id: str) -> Reply | None:
+        """An entry by id (a related or "did you mean" button); None if unknown."""
+        entry = self.kb.get(entry_id)
+        return entry_reply(self.kb, entry) if entry is not None else None
+
+    def feedback(self, entry_id: str, helpful: bool, asker: Asker) -> bool:
+        """Record 👍/👎 for an entry. False if the entry id is unknown."""
+        if self.kb.get(entry_id) is None:
+            return False
+        self.log.record_feedback(FeedbackEvent(asker.platform, asker.user_id, entry_id, helpful, now()))
+        return True
+
+    def complete(self, partial: str, limit: int = 25) -> list[str]:
+        return self.engine.complete(partial, limit=limit)
+
+    def close(self) -> None:
+        self.log.close()

@@ -1,0 +1,108 @@
+"""Settings from the environment (and an optional `.env` file).
+
+Every problem names the variable, so a misconfigured deployment says exactly
+what to fix. Secrets are never part of an error message or a log line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed. The message names the variable."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        self.variable = variable
+        super().__init__(f"{variable}: {message}")
+
+
+_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+def load_dotenv(path: Path | None = None, environ: MutableMapping[str, str] | None = None) -> list[str]:
+    """Read KEY=VALUE lines into the environment without overriding what is
+    already set. Returns the names it set (never the values)."""
+    env = os.environ if environ is None else environ
+    path = path or Path.cwd() / ".env"
+    if not path.is_file():
+        return []
+    set_names: list[str] = []
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        m = _LINE.match(raw)
+        if not m:
+            continue
+        key, value = m.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        if key not in env:
+            env[key] = value
+            set_names.append(key)
+    return set_names
+
+
+def env_flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    value = environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(name, f"must be on or off (got {value!r})")
+
+
+def default_database_url() -> str:
+    from platformdirs import user_data_dir
+
+    return "sqlite:///" + str(Path(user_data_dir("role-diff", appauthor=False)) / "interactions.sqlite3")
+
+
+@dataclass(frozen=True)
+class CoreSettings:
+    log_enabled: bool
+    database_url: str
+    hash_salt: str | None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> CoreSettings:
+        env = os.environ if environ is None else environ
+        enabled = env_flag(env, "ROLE_DIFF_LOG", True)
+        url = env.get("ROLE_DIFF_DATABASE_URL", "").strip()
+        if url and "://" not in url:
+            raise SettingsError("ROLE_DIFF_DATABASE_URL", "must be a database URL such as sqlite:///path/to/file.db")
+        return cls(
+            log_enabled=enabled,
+            database_url=url or (default_database_url() if enabled else ""),
+            hash_salt=env.get("ROLE_DIFF_HASH_SALT") or None,
+        )
+
+
+def require_token(environ: Mapping[str, str], name: str, prefix: str | None = None, hint: str = "") -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise SettingsError(name, f"is not set{hint}")
+    if prefix and not value.startswith(prefix):
+        raise SettingsError(name, f"must start with {prefix!r} (the value given does not){hint}")
+    if any(c.isspace() for c in value):
+        raise SettingsError(name, "must not contain spaces or line breaks")
+    return value
+
+
+def optional_url(environ: Mapping[str, str], name: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    value = environ.get(name, "").strip()
+    if not value:
+        return None
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme not in schemes:
+        raise SettingsError(name, f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+    return value

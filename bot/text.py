@@ -1,0 +1,338 @@
+"""Text normalisation: from whatever a chat platform delivers to comparable tokens.
+
+Everything here is a pure function of its input; the tables are module-level
+constants (read-only), so any number of threads or tasks may call it at once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_INPUT_CHARS = 2000
+
+# --- chat markup -----------------------------------------------------------
+
+# Slack: <@U123>, <@U123|name>, <#C123|name>, <!here>, <!subteam^S1|@team>,
+# <https://x|label>, <mailto:a@b|label>; Discord: <@123>, <@!123>, <@&123>,
+# <#123>, <:name:123>, <a:name:123>, <t:123:R>, </cmd:123>.
+_SLACK_LINK = re.compile(r"<((?:https?|mailto|ftp):[^>|\s]*)(?:\|([^>]*))?>", re.I)
+_SLACK_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>", re.I)
+_ANGLE_TOKEN = re.compile(r"<(?:[@!#&:]|a:|t:|/)[^<>]{0,200}>", re.I)
+_BARE_MENTIONS = re.compile(r"(?<!\w)@(?:everyone|here|channel)\b", re.I)
+_MD_LINK = re.compile(r"\[([^\]]{0,300})\]\((?:[^)\s]{0,500})\)")
+_URL = re.compile(r"https?://\S+", re.I)
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def strip_markup(text: str) -> str:
+    """Remove chat markup but keep the words a person would read.
+
+    Mentions, channel pings, custom emoji and timestamps carry no meaning for
+    the question and are dropped; links keep their label.
+    """
+    text = _SLACK_LINK.sub(lambda m: m.group(2) or "", text)
+    text = _SLACK_CHANNEL.sub(lambda m: m.group(1) or "", text)
+    text = _ANGLE_TOKEN.sub(" ", text)
+    text = _BARE_MENTIONS.sub(" ", text)
+    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    text = _URL.sub(" ", text)
+    return text
+
+
+def clean_input(text: str) -> tuple[str, bool]:
+    """The question as the bot will treat it: cut, control characters removed,
+    markup stripped, whitespace folded. Returns (text, was_cut)."""
+    if not isinstance(text, str):  # defensive: adapters always pass str
+        text = str(text)
+    cut = len(text) > MAX_INPUT_CHARS
+    if cut:
+        text = text[:MAX_INPUT_CHARS]
+    # Lone surrogates cannot be encoded anywhere downstream (logs, HTTP).
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = _CONTROL.sub(" ", text)
+    text = strip_markup(text)
+    text = " ".join(text.split())
+    return text, cut
+
+
+# --- words -----------------------------------------------------------------
+
+# Symbols that carry meaning, rewritten before punctuation is dropped.
+_SYMBOLS = [
+    (re.compile(r"c\+\+"), " cpp "),
+    (re.compile(r"c#"), " csharp "),
+    (re.compile(r"ci\s*/\s*cd"), " cicd "),
+    (re.compile(r"a/b"), " ab "),
+    (re.compile(r"\$"), " dollar "),
+    (re.compile(r"(?<=\w)['\u2019](?=\w)"), ""),  # what's -> whats
+]
+_NON_WORD = re.compile(r"[^\w]+")
+_DIGIT_SPLIT = re.compile(r"(?<=[a-z])(?=\d{2,})|(?<=\d)(?=[a-z]{3,})")
+
+# Phrases (after punctuation removal) rewritten to one canonical token. The
+# role names are the heart of the domain, so every way chat spells them
+# collapses to one token each.
+PHRASES: dict[str, str] = {}
+
+
+def _add(canonical: str, *variants: str) -> None:
+    for v in variants:
+        PHRASES[v] = canonical
+
+
+_add(
+    "datascientist",
+    "data scientist",
+    "data scientists",
+    "data sci",
+    "data scis",
+    "datasci",
+    "datascientist",
+    "datascientists",
+    "ds",
+    "dses",
+    "d s",
+    "data science person",
+    "data science people",
+    "data science folks",
+    "data scientist role",
+    "data scientist job",
+    "data scientist jobs",
+    "scientist data",
+)
+_add("datascience", "data science", "datascience", "data sciences")
+_add(
+    "mlengineer",
+    "machine learning engineer",
+    "machine learning engineers",
+    "machinelearning engineer",
+    "ml engineer",
+    "ml engineers",
+    "mlengineer",
+    "mlengineers",
+    "ml eng",
+    "ml engs",
+    "ml engg",
+    "ml enginer",
+    "ml engineeer",
+    "mle",
+    "mles",
+    "m l e",
+    "ai ml engineer",
+    "ai ml engineers",
+    "ml engineer role",
+    "ml engineer job",
+    "ml engineer jobs",
+    "mle role",
+)
+_add(
+    "mlengineering",
+    "machine learning engineering",
+    "ml engineering",
+    "mlengineering",
+    "ml eng work",
+)
+_add("ml", "machine learning", "machinelearning", "ai ml", "ml ai")
+_add("mlops", "ml ops", "mlops", "machine learning operations", "ml operations", "ml op")
+_add("vs", "versus", "vs", "v", "vrs", "compared to", "compared with", "as opposed to")
+_add(
+    "difference",
+    "diff",
+    "diffs",
+    "difference",
+    "differences",
+    "differ",
+    "differs",
+    "differentiate",
+    "different",
+    "distinction",
+    "distinctions",
+    "distinguish",
+    "distinguishes",
+)
+_add("deploy", "deploy", "deploys", "deployment", "deployments", "deploying", "deployed", "deployable")
+_add("kubernetes", "k8s", "kube", "kubernetes")
+_add("production", "prod", "production", "productionize", "productionise", "productionizing", "productionising")
+_add("notebook", "jupyter", "jupyter notebook", "jupyter notebooks", "ipynb", "notebooks")
+_add(
+    "salary",
+    "salaries",
+    "salary",
+    "pay",
+    "paid",
+    "compensation",
+    "comp",
+    "earn",
+    "earns",
+    "earning",
+    "earnings",
+    "wage",
+    "wages",
+    "tc",
+)
+_add("master", "masters", "master", "msc", "ms degree", "masters degree", "master degree")
+_add("phd", "phd", "ph d", "doctorate")
+_add("degree", "degree", "degrees", "bachelor", "bachelors", "bsc")
+_add("year", "yrs", "yr", "years", "year")
+_add("you", "u", "ya", "yourself")
+_add("your", "ur", "yours")
+_add("analogy", "analogy", "analogies", "metaphor", "metaphors", "eli5", "layman", "laymans")
+_add(
+    "handoff",
+    "handoff",
+    "hand off",
+    "handover",
+    "hand over",
+    "handoffs",
+    "handovers",
+    "handing over",
+    "handed over",
+    "hand it over",
+    "throw over the fence",
+    "throwing over the fence",
+)
+_add("fullstack", "full stack", "fullstack", "full stack data scientist")
+_add("cicd", "cicd", "ci cd", "continuous integration", "continuous deployment", "continuous delivery")
+_add("etl", "etl", "elt", "extract transform load")
+_add("bot", "bot", "chatbot", "role diff", "roldiff", "roles diff", "this bot", "the bot")
+_add(
+    "",
+    "btw",
+    "pls",
+    "plz",
+    "please",
+    "thx",
+    "thanks",
+    "thank you",
+    "ty",
+    "lol",
+    "imo",
+    "imho",
+    "tbh",
+    "fyi",
+    "hey",
+    "hi",
+    "hello",
+    "yo",
+    "guys",
+    "folks",
+    "y all",
+    "yall",
+)
+
+_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")\b")
+
+# Words that never decide what a question is about: question filler,
+# pronouns, auxiliaries, the ordinary verbs of asking.
+STOPWORDS = frozenset(
+    """
+a about above actually after again against all also am an and any anyone anybody are aren as ask asking at
+be because been before being below between both but by can cant could couldn did didn do does doesn doing
+dont down during each either else even ever every exactly explain explained few for from further get gets
+getting give go goes going gonna got had has have having he her here hers him his how hows i id if im in
+into is isn it its itll just kind kinda know let lets like ll me mean means might mine more most much must
+my myself need no nor not now of off on once one only or other others our ours out over own pretty quick
+quickly rather re really s same say says see seem seems she should shouldn so some someone somebody
+something sort still such summarize summarise sure t tell than that thats the their theirs them then there
+theres these they thing things think this those though through to too two under understand until up us ve
+very vs want wanna was wasn way we well were weren what whats when where wheres whether which while who
+whos whom whose why will with within without won would wouldn yes yet you your youre d m o y ok okay
+oh ah um uh hmm eh basically generally usually typically simply simple short brief briefly main mainly
+real actual exact cheers anyone question questions answer wondering curious confused help
+""".split()
+)
+# "answer", "questions" and "help" are stop words for matching; the `about`
+# entry is found through the bot's name and what it is asked about.
+
+# Frequent English words that do occur in knowledge questions but say little
+# on their own about data roles; they count for matching but are not enough
+# to make a question in scope.
+GENERIC = frozenset(
+    """
+difference job jobs work works working role roles day days week weeks time times people person company
+companies team teams good better best bad big small large new old first last start starting become
+becoming learn learning use using used make makes making take takes build builds building thing need
+needs needed look looks looking typical typically daily life career careers field fields title titles
+different same similar compare comparison overlap idea ideas example examples way ways part parts
+year years money get pick choose choosing choice decide deciding option best right wrong move moving
+switch switching change changing go going come coming leave stay one two three both each which who
+responsible responsibility responsibilities focus focused main core key general work done end ending
+begin beginning step steps process project projects business businesses product products service
+services system systems data model models code coding skill skills tool tools level levels high low
+more less most least average spend spent hour hours future trend trends market demand worth worthwhile
+difficult hard easy easier harder fun enjoy like love hate prefer interest interested interesting
+describe description definition define defined meaning mean means real word words term terms name names
+kind kinds type types sort sorts lot lots many much should shall
+""".split()
+)
+
+
+def _stem(word: str) -> str:
+    """A deliberately light stemmer: plurals and the commonest verb endings."""
+    n = len(word)
+    if n <= 3 or word.isdigit():
+        return word
+    if word.endswith("ies") and n > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses"):
+        return word[:-2]
+    if word.endswith(("ss", "us", "is", "ous")):
+        return word
+    if word.endswith("ing") and n > 5:
+        base = word[:-3]
+        if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "ls":
+            base = base[:-1]
+        return base
+    if word.endswith("ed") and n > 4 and not word.endswith("eed"):
+        base = word[:-2]
+        if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "ls":
+            base = base[:-1]
+        return base
+    if word.endswith("es") and n > 4 and word[-3] in "sxz":
+        return word[:-2]
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+def fold(text: str) -> str:
+    """NFKC + casefold + symbols + punctuation -> space-separated lowercase words."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    # Strip accents so "résumé" and "resume" meet.
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    for pattern, repl in _SYMBOLS:
+        text = pattern.sub(repl, text)
+    text = _NON_WORD.sub(" ", text).replace("_", " ")
+    text = _DIGIT_SPLIT.sub(" ", text)
+    return " ".join(text.split())
+
+
+def canonical_words(text: str) -> list[str]:
+    """All words, with role names and variants rewritten to canonical tokens."""
+    folded = fold(text)
+    folded = _PHRASE_RE.sub(lambda m: PHRASES[m.group(0)], folded)
+    return [_stem(w) if w not in _CANONICAL else w for w in folded.split()]
+
+
+_CANONICAL = frozenset(v for v in PHRASES.values() if v)
+STEMMED_STOPWORDS = frozenset(_stem(w) for w in STOPWORDS) | STOPWORDS
+STEMMED_GENERIC = frozenset(_stem(w) for w in GENERIC) | GENERIC
+
+# The tokens that name the roles or their fields: a question holding one is
+# about the domain whatever else it says.
+ROLE_TOKENS = frozenset({"datascientist", "mlengineer", "datascience", "mlengineering", "mlops"})
+
+
+def content_tokens(text: str) -> list[str]:
+    """The tokens that carry meaning, in order, duplicates removed."""
+    seen: dict[str, None] = {}
+    for w in canonical_words(text):
+        if w and w not in STEMMED_STOPWORDS and w not in seen:
+            seen[w] = None
+    return list(seen)
+
+
+def question_key(text: str) -> str:
+    """What makes two phrasings 'the same question' (used by validation)."""
+    return " ".join(w for w in canonical_words(text) if w)
