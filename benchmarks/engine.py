@@ -1,0 +1,142 @@
+"""Engine speed, printed as figures (no pass/fail: machines here are noisy).
+
+In one run:
+  1. the engine's per-question latency (p50/p99) and questions/s over the dev
+     and CLINC questions, and a bare `rapidfuzz.process.extractOne` over the
+     same question strings against the same knowledge questions (baseline);
+  2. the engine with the knowledge grown x10 and x100 by synthetic entries;
+  3. the wall time of `role-diff ask "..."` as a fresh process.
+
+Run: ./dev bench   (or .venv/bin/python benchmarks/engine.py)
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from rapidfuzz import process
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.builtins import respond  # noqa: E402
+from bot.engine import Engine  # noqa: E402
+from bot.knowledge import Entry, KnowledgeBase, load_knowledge  # noqa: E402
+
+EVAL = ROOT.parent / "shared" / "eval"
+
+
+def read_questions() -> list[str]:
+    out: list[str] = []
+    for name in ("dev.tsv", "offtopic-clinc150.tsv"):
+        path = EVAL / name
+        if not path.exists():
+            print(f"(missing {path}; using the knowledge's own questions)")
+            continue
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+            next(rows)
+            out.extend(r[0] for r in rows if r)
+    return out
+
+
+def timed(fn: Callable[[str], object], questions: Sequence[str]) -> tuple[float, float, float]:
+    """(p50 ms, p99 ms, questions per second)"""
+    for q in questions[:200]:  # warm up
+        fn(q)
+    times: list[float] = []
+    start = time.perf_counter()
+    for q in questions:
+        t0 = time.perf_counter()
+        fn(q)
+        times.append((time.perf_counter() - t0) * 1000)
+    total = time.perf_counter() - start
+    times.sort()
+    p50 = times[len(times) // 2]
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    return p50, p99, len(times) / total
+
+
+SYLLABLES = ["ka", "lo", "mi", "ren", "tos", "vi", "zu", "bar", "den", "fel", "gor", "hin", "jup", "nex", "qua", "sil"]
+
+
+def grow(kb: KnowledgeBase, factor: int, seed: int = 7) -> KnowledgeBase:
+    """The knowledge with (factor - 1) synthetic copies of every entry whose
+    questions have some words swapped for invented ones: the vocabulary and
+    the index grow as they would with real curated additions."""
+    rng = random.Random(seed)
+    vocab = ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(40 * factor)]
+    entries: list[Entry] = list(kb.entries)
+    for k in range(1, factor):
+        for e in kb.entries:
+            questions = []
+            for q in e.questions:
+                words = q.split()
+                for _ in range(max(1, len(words) // 3)):
+                    words[rng.randrange(len(words))] = rng.choice(vocab)
+                questions.append(" ".join(words))
+            entries.append(replace(e, id=f"{e.id}-syn{k}", questions=tuple(questions), related=()))
+    return KnowledgeBase(entries=tuple(entries), sources=kb.sources, dimensions=kb.dimensions)
+
+
+def fresh_process_wall(runs: int = 7) -> list[float]:
+    exe = Path(sys.executable).parent / "role-diff"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    env = {**os.environ, "ROLE_DIFF_LOG": "off"}
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([*cmd, "ask", "what does an ML engineer do?"], capture_output=True, env=env, check=True)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def row(label: str, figures: tuple[float, float, float]) -> None:
+    print(f"{label:<44} {figures[0]:8.3f} {figures[1]:8.3f} {figures[2]:9.0f}")
+
+
+def main() -> None:
+    kb = load_knowledge()
+    questions = read_questions() or [q for e in kb.entries for q in e.questions]
+    print(f"knowledge: {len(kb.entries)} entries, {sum(len(e.questions) for e in kb.entries)} questions")
+    print(f"workload: {len(questions)} questions (dev + CLINC150)")
+    print()
+    print(f"{'what':<44} {'p50 ms':>8} {'p99 ms':>8} {'q/s':>9}")
+    results = {}
+    for factor in (1, 10, 100):
+        grown = kb if factor == 1 else grow(kb, factor)
+        t0 = time.perf_counter()
+        engine = Engine(grown)
+        build = time.perf_counter() - t0
+        choices = [q for e in grown.entries for q in e.questions]
+        label = f"x{factor}" if factor > 1 else "shipped"
+        n_q = len(choices)
+        bare = timed(lambda q, c=choices: process.extractOne(q, c), questions)
+        eng = timed(lambda q, e=engine: respond(e, q), questions)
+        results[factor] = (eng, bare)
+        print(f"{'bare extractOne, ' + label + f' ({n_q} questions)':<44} {bare[0]:8.3f} {bare[1]:8.3f} {bare[2]:9.0f}")
+        print(
+            f"{'engine, ' + label + f' (index built in {build:.2f} s)':<44} {eng[0]:8.3f} {eng[1]:8.3f} {eng[2]:9.0f}"
+        )
+    print()
+    eng1, bare1 = results[1]
+    print(f"engine p99 / bare extractOne p99 (shipped): {eng1[1] / bare1[1]:.2f}x  (target: within 3x)")
+    print(f"engine p99 at x100: {results[100][0][1]:.3f} ms  (target: under 5 ms)")
+    walls = fresh_process_wall()
+    print(
+        f'role-diff ask "..." as a fresh process: median {statistics.median(walls) * 1000:.0f} ms, '
+        f"min {min(walls) * 1000:.0f} ms over {len(walls)} runs  (aim: under 500 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()

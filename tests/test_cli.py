@@ -1,0 +1,157 @@
+"""The role-diff command line, through real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_EVAL = ROOT.parent / "shared" / "eval"
+
+
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None):
+    full_env = {**os.environ, "ROLE_DIFF_LOG": "off", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=full_env,
+        cwd=cwd or ROOT,
+    )
+
+
+def test_ask_prints_an_answer_with_sources() -> None:
+    out = run("ask", "what is mlops")
+    assert out.returncode == 0, out.stderr
+    assert "Sources:" in out.stdout
+    assert "mlops" in out.stdout.lower()
+
+
+def test_ask_json_fields() -> None:
+    out = run("ask", "--json", "who earns more, DS or MLE?")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) == {"question", "entry_id", "topic", "score", "answer", "suggestions"}
+    assert data["topic"] == "salary"
+    assert "109,802" in data["answer"] and "132,651" in data["answer"]
+    declined = json.loads(run("ask", "--json", "what's the weather tomorrow").stdout)
+    assert declined["entry_id"] is None and declined["topic"] is None
+
+
+def test_ask_batch_mode_reads_stdin_one_json_line_each() -> None:
+    out = run("ask", stdin="what is mlops\n\nlol\nds vs mle salary\n")
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [d["question"] for d in lines] == ["what is mlops", "", "lol", "ds vs mle salary"]
+    assert lines[0]["entry_id"] and lines[2]["entry_id"] is None and lines[3]["topic"] == "salary"
+
+
+def test_kb_json_dump() -> None:
+    out = run("kb", "--json")
+    assert out.returncode == 0, out.stderr
+    entries = json.loads(out.stdout)
+    assert {"id", "topic", "title", "questions", "answer", "sources", "related"} <= set(entries[0])
+    assert len({e["id"] for e in entries}) == len(entries)
+
+
+def test_eval_on_the_dev_set_meets_the_bar(tmp_path: Path) -> None:
+    out = run("eval", "--json", str(SHARED_EVAL / "dev.tsv"))
+    assert out.returncode == 0, out.stderr
+    fig = json.loads(out.stdout)
+    assert fig["in_scope_accuracy"] >= 0.90, fig["misses"]
+    assert fig["false_answer_rate"] <= 0.05, fig["misses"]
+
+
+def test_eval_text_report_and_bad_file(tmp_path: Path) -> None:
+    f = tmp_path / "mini.tsv"
+    f.write_text("question\texpected\nwhat is mlops\tmlops\nlol\tnone\nwhat is mlops\tsalary\n", encoding="utf-8")
+    out = run("eval", str(f))
+    assert out.returncode == 0, out.stderr
+    assert "in-scope accuracy: 50.0 % of 2" in out.stdout
+    assert "false answers on none rows: 0.0 % of 1" in out.stdout
+    assert "[wrong-topic] 'what is mlops'" in out.stdout
+    bad = run("eval", str(tmp_path / "missing.tsv"))
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "cannot read" in bad.stderr
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("", encoding="utf-8")
+    assert run("eval", str(empty)).returncode == 1
+
+
+def test_usage_errors_exit_2_with_one_line() -> None:
+    for args in (["nonsense"], ["unanswered", "--since", "forever"], ["run", "slack", "--port", "99999"]):
+        out = run(*args)
+        assert out.returncode == 2, args
+        assert "Traceback" not in out.stderr
+        assert out.stderr.strip().count("\n") == 0, out.stderr
+
+
+def test_bad_settings_name_the_variable() -> None:
+    out = run("ask", "hi", env={"ROLE_DIFF_LOG": "maybe"})
+    assert out.returncode == 2
+    assert out.stderr.strip() == "role-diff: ROLE_DIFF_LOG: must be on or off (got 'maybe')"
+    out = run("ask", "hi", env={"ROLE_DIFF_LOG": "on", "ROLE_DIFF_DATABASE_URL": "not a url"})
+    assert out.returncode == 2 and "ROLE_DIFF_DATABASE_URL" in out.stderr
+
+
+def test_broken_extra_knowledge_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "bad.md").write_text("---\nid: bad\n: : :\n---\n", encoding="utf-8")
+    out = run("ask", "what is mlops", env={"ROLE_DIFF_KNOWLEDGE": str(tmp_path)})
+    assert out.returncode == 1
+    assert "bad.md:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unanswered_lists_declined_questions(tmp_path: Path) -> None:
+    env = {"ROLE_DIFF_LOG": "on", "ROLE_DIFF_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    run("ask", stdin="how do I reset my VPN password\nhow do i reset my vpn password?\nwhat is mlops\n", env=env)
+    out = run("unanswered", "--since", "7d", env=env)
+    assert out.returncode == 0, out.stderr
+    first = out.stdout.splitlines()[0]
+    assert first.split()[0] == "2" and "vpn" in first.lower()
+    assert "mlops" not in out.stdout
+    data = json.loads(run("unanswered", "--json", env=env).stdout)
+    assert data[0]["count"] == 2
+
+
+def test_dotenv_is_read_but_environment_wins(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("ROLE_DIFF_LOG=maybe\n", encoding="utf-8")
+    out = run("ask", "what is mlops", cwd=tmp_path, env={"PYTHONPATH": str(ROOT)})
+    # ROLE_DIFF_LOG is already "off" in the environment, so .env must not override it
+    assert out.returncode == 0, out.stderr
+    env = {k: v for k, v in os.environ.items() if k != "ROLE_DIFF_LOG"}
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "what is mlops"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+    )
+    assert out.returncode == 2 and "ROLE_DIFF_LOG" in out.stderr
+
+
+def test_ask_imports_no_chat_sdk() -> None:
+    code = (
+        "import sys, io, contextlib\n"
+        "from bot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['ask', '--no-log', 'what is mlops'])\n"
+        "    main(['ask', '--no-log', 'compare pay'])\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('slack_bolt', 'slack_sdk', 'discord', 'aiohttp')]\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_chat_piped_answers_each_line() -> None:
+    out = run("chat", "--no-log", stdin="what is mlops\n1\n+\ncompare pay\nquit\nnever reached\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("Sources:") >= 2
+    assert "Thanks, noted." in out.stdout
+    assert "Pay" in out.stdout and "never reached" not in out.stdout

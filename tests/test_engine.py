@@ -1,0 +1,142 @@
+"""Engine behaviour: abbreviations, typos, markup, near-misses, built-ins."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.builtins import respond
+from bot.engine import Answer, Decline, Engine
+
+
+def topic_of(engine: Engine, text: str) -> str | None:
+    result = engine.match(text)
+    return result.entry.topic if isinstance(result, Answer) else None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is the difference between a data scientist and a machine learning engineer",
+        "DS vs MLE?",
+        "data sci vs ML eng",
+        "data-scientist versus ml-engineer, what's the diff",
+        "<@U0BOT> ds vs mle",
+        "<@123456789> DS vs MLE",
+    ],
+)
+def test_the_core_question_in_many_spellings(engine: Engine, text: str) -> None:
+    assert topic_of(engine, text) == "difference"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("diffrence between data scinetist and machine lerning engineer", "difference"),
+        ("how much do ML engineers earn", "salary"),
+        ("waht is mlops", "mlops"),
+        ("salry of a data scientist", "salary"),
+    ],
+)
+def test_typos_are_forgiven(engine: Engine, text: str, topic: str) -> None:
+    assert topic_of(engine, text) == topic
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the difference between precision and recall",
+        "difference between staging and prod",
+        "what's the difference between L1 and L2 regularization",
+        "what's the difference between a list and a tuple in python",
+        "how do I fix a pandas SettingWithCopyWarning",
+        "what's the weather tomorrow",
+        "can you book a meeting room for 3pm",
+        "lol",
+        "thanks!",
+        "🤖🤖🤖",
+        "?",
+        "what is the",
+    ],
+)
+def test_near_misses_and_chatter_are_declined(engine: Engine, text: str) -> None:
+    assert isinstance(engine.match(text), Decline)
+
+
+def test_decline_suggests_only_when_something_came_close(engine: Engine) -> None:
+    far = engine.match("what's the weather tomorrow")
+    assert isinstance(far, Decline) and far.suggestions == ()
+    near = engine.match("data scientist pizza toppings favourite")
+    assert isinstance(near, Decline)
+    assert 1 <= len(near.suggestions) <= 3
+
+
+def test_answer_carries_score_and_runners_up(engine: Engine) -> None:
+    result = engine.match("ds vs mle")
+    assert isinstance(result, Answer)
+    assert 0 < result.score <= 100
+    assert result.entry not in result.runners_up
+
+
+def test_builtins(engine: Engine) -> None:
+    assert respond(engine, "").kind == "overview"
+    assert respond(engine, "   ").kind == "overview"
+    assert respond(engine, "<@U0BOT>").kind == "overview"
+    assert respond(engine, "help").kind == "help"
+    assert respond(engine, "HELP").kind == "help"
+    topics = respond(engine, "topics")
+    assert topics.kind == "topics"
+    assert sum(len(b.items) for b in topics.blocks if hasattr(b, "items")) == len(engine.kb.entries)
+    sources = respond(engine, "sources")
+    assert sources.kind == "sources" and len(sources.credits) == 5
+    assert any("Tina Jones" in c.text for c in sources.credits)
+
+
+def test_compare(engine: Engine) -> None:
+    table = respond(engine, "compare")
+    assert table.kind == "compare" and len(table.rows) == len(engine.kb.dimensions) >= 9
+    pay = respond(engine, "compare pay")
+    assert pay.kind == "compare" and len(pay.rows) == 1 and pay.rows[0].dimension.lower() in {"pay", "salary"}
+    assert respond(engine, "compare salary").rows == pay.rows
+    tools = respond(engine, "compare tools")
+    assert len(tools.rows) == 1 and "python" in (tools.rows[0].data_scientist + tools.rows[0].ml_engineer).lower()
+    assert len(respond(engine, "compare ds and mle").rows) == len(engine.kb.dimensions)
+    # not a dimension: treated as a question, not an error
+    assert respond(engine, "compare the weather in paris and rome").kind == "decline"
+
+
+def test_help_inside_a_sentence_is_a_question(engine: Engine) -> None:
+    reply = respond(engine, "help me choose between DS and MLE")
+    assert reply.kind == "answer" and reply.topic == "choosing"
+
+
+def test_long_input_is_cut_and_says_so(engine: Engine) -> None:
+    reply = respond(engine, "what is mlops " + "x" * 5000)
+    assert reply.notice and "2,000" in reply.notice
+    assert len(reply.question) == 2000
+
+
+def test_answer_reply_has_sources_related_and_feedback_id(engine: Engine) -> None:
+    reply = respond(engine, "who earns more, DS or MLE?")
+    assert reply.kind == "answer" and reply.topic == "salary"
+    assert reply.entry_id and reply.credits
+    assert any("Tina Jones" in c.text for c in reply.credits)
+    assert all(link.entry_id in engine.kb.by_id for link in reply.related)
+    assert reply.entry_id not in {link.entry_id for link in reply.related}
+
+
+def test_one_engine_serves_concurrent_requests(engine: Engine) -> None:
+    questions = ["ds vs mle", "what is mlops", "lol", "compare pay", "who earns more"] * 40
+    expected = [respond(engine, q) for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda q: respond(engine, q), questions))
+    assert got == expected
+
+
+def test_autocomplete_ranks_knowledge_questions(engine: Engine) -> None:
+    choices = engine.complete("salar")
+    assert choices and len(choices) <= 25
+    top_entries = {e.topic for e in engine.kb.entries for q in e.questions if q in choices[:3]}
+    assert "salary" in top_entries
+    assert len(engine.complete("")) <= 25

@@ -1,0 +1,91 @@
+"""Normalisation: markup, Unicode, abbreviations."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text import MAX_INPUT_CHARS, clean_input, content_tokens, question_key, strip_markup
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<@U123ABC> what is mlops", "what is mlops"),
+        ("<@U123|arthur> hi", "hi"),
+        ("see <#C123|general> please", "see general please"),
+        ("<!here> <!channel> <!everyone> question", "question"),
+        ("<!subteam^S123|@data> ds vs mle", "ds vs mle"),
+        ("read <https://example.org/a|this post>", "read this post"),
+        ("<@123456789012345678> <@!123> <@&55> <#99> hello", "hello"),
+        ("<:party:123> <a:wave:456> hi", "hi"),
+        ("@everyone @here what's a DS", "what's a DS"),
+        ("[label](https://x.org) text", "label text"),
+    ],
+)
+def test_markup_is_stripped(raw: str, expected: str) -> None:
+    assert " ".join(strip_markup(raw).split()) == expected
+
+
+def test_clean_input_cuts_and_reports() -> None:
+    text, cut = clean_input("a" * (MAX_INPUT_CHARS + 50))
+    assert cut is True
+    assert len(text) == MAX_INPUT_CHARS
+    text, cut = clean_input("short")
+    assert (text, cut) == ("short", False)
+
+
+def test_clean_input_removes_controls_and_surrogates() -> None:
+    text, _ = clean_input("what\x00 is\u200b mlops\ud800?")
+    assert "\x00" not in text and "\u200b" not in text
+    text.encode("utf-8")  # no lone surrogate survives
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "DS",
+        "ds",
+        "data scientist",
+        "Data Scientists",
+        "data sci",
+        "data-scientist",
+        "ＤＡＴＡ ＳＣＩＥＮＴＩＳＴ",  # full-width, NFKC
+    ],
+)
+def test_data_scientist_variants(phrase: str) -> None:
+    assert content_tokens(phrase) == ["datascientist"]
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["MLE", "ML eng", "ml engineer", "ML-engineer", "machine-learning engineer", "Machine Learning Engineers", "mles"],
+)
+def test_ml_engineer_variants(phrase: str) -> None:
+    assert content_tokens(phrase) == ["mlengineer"]
+
+
+def test_fields_are_not_roles() -> None:
+    assert content_tokens("data science") == ["datascience"]
+    assert content_tokens("ML engineering") == ["mlengineering"]
+    assert content_tokens("machine learning") == ["ml"]
+
+
+def test_filler_goes_and_difference_stays() -> None:
+    assert content_tokens("what's the diff btw DS vs MLE??") == ["difference", "datascientist", "mlengineer"]
+    assert content_tokens("Can you please tell me") == []
+
+
+def test_symbols_that_mean_something() -> None:
+    assert content_tokens("C++ and CI/CD") == ["cpp", "cicd"]
+    assert "kubernetes" in content_tokens("k8s")
+
+
+def test_light_stemming() -> None:
+    assert content_tokens("pipelines") == content_tokens("pipeline")
+    assert content_tokens("deploying models") == content_tokens("deployment model")
+    assert content_tokens("salaries") == content_tokens("pay")
+
+
+def test_question_key_ignores_filler_and_spelling() -> None:
+    assert question_key("How much does an MLE make?") == question_key("how much does a machine learning engineer make")
+    assert question_key("DS salary") != question_key("MLE salary")
