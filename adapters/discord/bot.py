@@ -206,7 +206,7 @@ class RoleDiffBot(discord.Client):
 
     async def on_command(self, interaction: discord.Interaction[Any], question: str) -> None:
         reply = self.service.ask(question, Asker("discord", str(interaction.user.id), "command"))
-        await self.respond(interaction, reply, ephemeral=reply.kind == "decline")
+        await self.respond(interaction, reply, ephemeral=reply.kind == "decline", echo_question=True)
 
     def on_autocomplete(self, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=name, value=value) for name, value in choices(self.service.complete(current))]
@@ -227,8 +227,10 @@ class RoleDiffBot(discord.Client):
         text = "Thanks! Glad it helped. 👍" if helpful else "Thanks for telling me. The curators will look at it. 👎"
         await self._ack(interaction, text)
 
-    async def respond(self, interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool) -> None:
-        first, *rest = render(reply)
+    async def respond(
+        self, interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool, echo_question: bool = False
+    ) -> None:
+        first, *rest = render(reply, echo_question=echo_question)
         try:
             await interaction.response.send_message(ephemeral=ephemeral, **_message_kwargs(first))
             for out in rest:

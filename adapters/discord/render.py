@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import discord
-from discord.utils import escape_markdown, escape_mentions
+from discord.utils import escape_markdown
 
 from bot.reply import Bullets, Link, Paragraph, Reply, inline_spans
 
@@ -24,6 +24,7 @@ FIELDS_MAX = 25
 FIELD_NAME_MAX = 256
 FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
+AUTHOR_MAX = 256
 EMBED_TOTAL_MAX = 6000  # per message, across all its embeds
 EMBEDS_PER_MESSAGE = 10
 BUTTON_LABEL_MAX = 80
@@ -62,11 +63,6 @@ class Outgoing:
 
 def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def escape_user_text(text: str) -> str:
-    """Text someone typed, made inert: no markdown, no mentions."""
-    return escape_mentions(escape_markdown(text))
 
 
 def inline(text: str) -> str:
@@ -195,21 +191,28 @@ def button_rows(reply: Reply) -> list[list[ButtonSpec]]:
     return rows
 
 
-def render(reply: Reply) -> list[Outgoing]:
-    """The messages that carry `reply`, in order; buttons go on the last."""
+def render(reply: Reply, *, echo_question: bool = False) -> list[Outgoing]:
+    """The messages that carry `reply`, in order; buttons go on the last.
+
+    `echo_question` shows what was asked above the answer (as the embed's
+    author line, which Discord shows as plain text: no markdown, no mentions),
+    for a slash command, whose options the channel does not see."""
     colour = COLOURS.get(reply.kind, DEFAULT_COLOUR)
     title = cut(reply.title, TITLE_MAX) or "role-diff"
     footer = footer_text(reply)
-    # every embed leaves room for a full title and the footer, so any one fits 6,000
-    budget = EMBED_TOTAL_MAX - TITLE_MAX - len(footer or "")
+    # every embed leaves room for a full title, author line and footer, so any one fits 6,000
+    budget = EMBED_TOTAL_MAX - TITLE_MAX - AUTHOR_MAX - len(footer or "")
     descriptions = pack(description_chunks(reply), min(DESCRIPTION_MAX, budget))
 
     embeds = [discord.Embed(title=title, description=descriptions[0] if descriptions else None, colour=colour)]
+    question = " ".join(reply.question.split())
+    if echo_question and question:
+        embeds[0].set_author(name=cut(f"“{question}”", AUTHOR_MAX))
     for description in descriptions[1:]:
         embeds.append(discord.Embed(description=description, colour=colour))
     for name, value, is_inline in row_fields(reply):
         current = embeds[-1]
-        if len(current.fields) >= FIELDS_MAX or len(current) + len(name) + len(value) > budget + TITLE_MAX:
+        if len(current.fields) >= FIELDS_MAX or len(current) + len(name) + len(value) > budget + TITLE_MAX + AUTHOR_MAX:
             current = discord.Embed(colour=colour)
             embeds.append(current)
         current.add_field(name=name, value=value, inline=is_inline)
