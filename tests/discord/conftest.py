@@ -54,6 +54,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
             yield server
     finally:
         await server.close()
+    assert not server.unknown, f"requests the fake does not know: {[(c.method, c.path) for c in server.unknown]}"
 
 
 @pytest.fixture

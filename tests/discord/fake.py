@@ -76,6 +76,7 @@ class FakeDiscord:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.unknown: list[Call] = []  # requests the fake has no route for (tests assert none)
         self.identifies: list[dict[str, Any]] = []
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> commands
         self.forbidden_channels: set[int] = {FORBIDDEN_CHANNEL_ID}
@@ -107,6 +108,10 @@ class FakeDiscord:
             await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @property
+    def connected(self) -> int:
+        return len(self._sockets)
 
     @property
     def api_url(self) -> str:
@@ -151,6 +156,8 @@ class FakeDiscord:
             return self.json({"url": self.gateway_url, "shards": 1, "session_start_limit": limits})
         if parts[0] == "applications" and parts[-1] == "commands":
             scope = parts[3] if len(parts) == 5 else "global"
+            if scope not in ("global", str(GUILD_ID)):
+                return self.json({"message": "Missing Access", "code": 50001}, status=403)
             if request.method == "PUT":
                 self.commands[scope] = [self._command_obj(c, scope) for c in body]
             return self.json(self.commands.get(scope, []))
@@ -159,6 +166,7 @@ class FakeDiscord:
             if channel_id in self.forbidden_channels:
                 return self.json({"message": "Missing Permissions", "code": 50013}, status=403)
             return self.json(self.message_obj(APP_ID, body, channel_id=channel_id))
+        self.unknown.append(call)
         return self.json({"message": "404: Not Found", "code": 0}, status=404)
 
     def application_obj(self) -> dict[str, Any]:
