@@ -315,6 +315,12 @@ def intents() -> discord.Intents:
     return value
 
 
+def quiet_voice() -> None:
+    """role-diff never joins voice: no start-up warnings about voice libraries."""
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+
+
 def create_bot(
     service: RoleDiff,
     *,
@@ -326,6 +332,7 @@ def create_bot(
     **options: Any,
 ) -> RoleDiffBot:
     """A RoleDiffBot, or a ShardedRoleDiffBot when `shards` is "auto" or a count."""
+    quiet_voice()
     if shards is None:
         return RoleDiffBot(service, state_dir=state_dir, guild_id=guild_id, auto_sync=auto_sync, **options)
     if isinstance(shards, int):

@@ -44,8 +44,7 @@ def run(log_enabled: bool | None) -> int:
 
     settings = DiscordSettings.from_env()
     core = CoreSettings.from_env()
-    for name in ("role_diff", "discord"):
-        logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger("role_diff").setLevel(logging.INFO)  # discord.py's own stay at WARNING
     service = RoleDiff.from_settings(core, log_enabled=log_enabled)
     try:
         return asyncio.run(_run(settings, service))
@@ -97,10 +96,11 @@ async def _sync(settings: DiscordSettings) -> int:
     import aiohttp
     import discord
 
-    from .bot import COMMAND_NAME, build_tree, endpoints
+    from .bot import COMMAND_NAME, build_tree, endpoints, quiet_voice
     from .sync import SyncState, sync_commands
 
     with endpoints(settings.api_url, settings.gateway_url):
+        quiet_voice()
         client = discord.Client(intents=discord.Intents.none())
         tree = build_tree(client, settings.guild_id)
         try:
