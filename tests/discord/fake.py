@@ -81,6 +81,7 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> commands
         self.forbidden_channels: set[int] = {FORBIDDEN_CHANNEL_ID}
         self.reject_all = False  # every authorised route answers 401
+        self.bot_gateway_url: str | None = None  # what GET /gateway/bot names (default: this fake)
         self._ids = itertools.count(1800000000000000000)
         self._sockets: list[tuple[web.WebSocketResponse, list[int]]] = []
         self._callback_waiters: dict[str, asyncio.Future[Call]] = {}
@@ -153,7 +154,8 @@ class FakeDiscord:
             return self.json(self.application_obj())
         if key == ("GET", "/gateway/bot"):
             limits = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-            return self.json({"url": self.gateway_url, "shards": 1, "session_start_limit": limits})
+            url = self.bot_gateway_url or self.gateway_url
+            return self.json({"url": url, "shards": 1, "session_start_limit": limits})
         if parts[0] == "applications" and parts[-1] == "commands":
             scope = parts[3] if len(parts) == 5 else "global"
             if scope not in ("global", str(GUILD_ID)):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from adapters.discord.bot import ShardedRoleDiffBot
 from bot.engine import Engine
 from bot.reply import Bullets, ComparisonRow, Credit, Link, Paragraph, Reply
 from bot.service import Asker, RoleDiff
@@ -150,6 +151,28 @@ async def test_failed_sync_is_a_warning_and_the_bot_runs(fake: FakeDiscord, star
     assert any("could not sync /role-diff: 403" in w and "applications.commands" in w for w in warnings)
     call = await fake.interact(fake.slash("help", dm=True))
     assert call.body["type"] == 4
+
+
+async def test_auto_sharding_asks_for_the_shard_count(fake: FakeDiscord, start_bot, answerable) -> None:
+    question, expected = answerable
+    bot = await start_bot(shards="auto")
+    assert isinstance(bot, ShardedRoleDiffBot)
+    assert fake.find("GET", "/gateway/bot")
+    assert [i["shard"] for i in fake.identifies] == [[0, 1]]
+    call = await fake.interact(fake.slash(question))
+    assert embeds(call)[0]["title"] == expected.title
+
+
+async def test_an_explicit_gateway_url_wins_over_gateway_bot(fake: FakeDiscord, start_bot) -> None:
+    fake.bot_gateway_url = "ws://127.0.0.1:9/nowhere/"  # nothing listens there
+    await start_bot(shards="auto", gateway_url=fake.gateway_url)
+    assert fake.identifies
+
+
+async def test_a_fixed_shard_count_does_not_ask(fake: FakeDiscord, start_bot) -> None:
+    await start_bot(shards=1)
+    assert not fake.find("GET", "/gateway/bot")
+    assert [i["shard"] for i in fake.identifies] == [[0, 1]]
 
 
 # -- slash command --------------------------------------------------------------------
