@@ -136,22 +136,34 @@ def description_chunks(reply: Reply) -> list[str]:
     return chunks
 
 
-def row_fields(reply: Reply) -> list[tuple[str, str, bool]]:
-    """Comparison rows as inline fields; a row too long for one field becomes
-    one field per role (and more, as needed)."""
-    fields: list[tuple[str, str, bool]] = []
+Field = tuple[str, str, bool]  # name, value, inline
+SPACER: Field = ("\u200b", "\u200b", True)
+
+
+def row_fields(reply: Reply) -> list[list[Field]]:
+    """Comparison rows, one group of fields each: side by side as two inline
+    fields (data scientist | ML engineer) and a blank third that ends the line
+    on desktop; on phones they stack, so each name says its role. A row too
+    long for a field becomes full-width fields, split as needed."""
+    groups: list[list[Field]] = []
     for row in reply.rows:
-        name = cut(row.dimension, FIELD_NAME_MAX)
-        ds, mle = escape_markdown(row.data_scientist), escape_markdown(row.ml_engineer)
-        value = f"**Data scientist:** {ds}\n**ML engineer:** {mle}"
-        if len(value) <= FIELD_VALUE_MAX:
-            fields.append((name, value, True))
+        ds, mle = escape_markdown(row.data_scientist) or "—", escape_markdown(row.ml_engineer) or "—"
+        if len(ds) <= FIELD_VALUE_MAX and len(mle) <= FIELD_VALUE_MAX:
+            groups.append(
+                [
+                    (cut(f"{row.dimension} · data scientist", FIELD_NAME_MAX), ds, True),
+                    (cut(f"{row.dimension} · ML engineer", FIELD_NAME_MAX), mle, True),
+                    SPACER,
+                ]
+            )
             continue
+        group: list[Field] = []
         for role, text in (("data scientist", ds), ("ML engineer", mle)):
             for i, part in enumerate(split_text(text, FIELD_VALUE_MAX, " ")):
-                label = f"{row.dimension}: {role}" + (" (cont.)" if i else "")
-                fields.append((cut(label, FIELD_NAME_MAX), part, False))
-    return fields
+                label = f"{row.dimension} · {role}" + (" (cont.)" if i else "")
+                group.append((cut(label, FIELD_NAME_MAX), part, False))
+        groups.append(group)
+    return groups
 
 
 def footer_text(reply: Reply) -> str | None:
@@ -210,12 +222,19 @@ def render(reply: Reply, *, echo_question: bool = False) -> list[Outgoing]:
         embeds[0].set_author(name=cut(f"“{question}”", AUTHOR_MAX))
     for description in descriptions[1:]:
         embeds.append(discord.Embed(description=description, colour=colour))
-    for name, value, is_inline in row_fields(reply):
-        current = embeds[-1]
-        if len(current.fields) >= FIELDS_MAX or len(current) + len(name) + len(value) > budget + TITLE_MAX + AUTHOR_MAX:
-            current = discord.Embed(colour=colour)
-            embeds.append(current)
-        current.add_field(name=name, value=value, inline=is_inline)
+    limit = budget + TITLE_MAX + AUTHOR_MAX  # the footer still fits on whichever embed ends up last
+
+    def fits(embed: discord.Embed, fields: list[Field]) -> bool:
+        size = len(embed) + sum(len(name) + len(value) for name, value, _ in fields)
+        return len(embed.fields) + len(fields) <= FIELDS_MAX and size <= limit
+
+    for group in row_fields(reply):
+        if not fits(embeds[-1], group) and fits(discord.Embed(), group):
+            embeds.append(discord.Embed(colour=colour))  # keep a row's fields together
+        for name, value, is_inline in group:
+            if not fits(embeds[-1], [(name, value, is_inline)]):
+                embeds.append(discord.Embed(colour=colour))
+            embeds[-1].add_field(name=name, value=value, inline=is_inline)
     if footer:
         embeds[-1].set_footer(text=footer)
 

@@ -450,6 +450,8 @@ async def test_a_long_reply_is_split_into_followups_within_limits(
     assert all(f.path.endswith(call.path.split("/")[3]) for f in followups), "follow-ups use the interaction token"
     assert [bool(b.get("components")) for b in bodies] == [False] * (len(bodies) - 1) + [True]
     names = [f["name"] for b in bodies for e in b["embeds"] for f in e.get("fields", [])]
-    assert [n for n in names if n.endswith(": data scientist")] == [f"dimension {i}: data scientist" for i in range(40)]
+    assert [n for n in names if n.endswith(" · data scientist")] == [
+        f"dimension {i} · data scientist" for i in range(40)
+    ]
     descriptions = "".join(e.get("description", "") for b in bodies for e in b["embeds"])
     assert all(f"point {i} " in descriptions for i in range(60))

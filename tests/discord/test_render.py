@@ -131,6 +131,21 @@ def test_long_reply_is_split_within_every_limit_and_loses_nothing() -> None:
     assert len(messages[-1].rows) == 5 and messages[-1].rows[-1][0].custom_id == "rd:fb:up:compare-all"
 
 
+def test_comparison_rows_are_side_by_side_inline_fields() -> None:
+    rows = tuple(ComparisonRow(f"dim {i}", f"ds {i}", f"mle {i}") for i in range(12))
+    messages = r.render(Reply(kind="compare", title="t", rows=rows))
+    check_limits(messages)
+    [message] = messages
+    first, second = message.embeds
+    assert len(first.fields) == 24, "8 rows of three: a row is never split over two embeds"
+    assert [(f.name, f.value, f.inline) for f in first.fields[:3]] == [
+        ("dim 0 · data scientist", "ds 0", True),
+        ("dim 0 · ML engineer", "mle 0", True),
+        ("\u200b", "\u200b", True),
+    ]
+    assert second.fields[0].name == "dim 8 · data scientist"
+
+
 @pytest.mark.parametrize("limit", [10, 100, 4096])
 def test_split_text_respects_limit(limit: int) -> None:
     text = "\n".join(["short line", "y" * (limit * 3), "word " * limit, ""])
