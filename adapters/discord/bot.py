@@ -247,7 +247,9 @@ class RoleDiffBot(discord.Client):
     # -- messages ---------------------------------------------------------------
 
     async def on_message(self, message: discord.Message) -> None:
-        if message.author.bot or (self.user is not None and message.author.id == self.user.id):
+        if message.author.bot or message.webhook_id is not None:
+            return
+        if self.user is not None and message.author.id == self.user.id:
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
