@@ -25,6 +25,7 @@ GUILD_ID = 1200000000000000002
 CHANNEL_ID = 1300000000000000003
 FORBIDDEN_CHANNEL_ID = 1300000000000000004
 DM_CHANNEL_ID = 1400000000000000005
+THREAD_ID = 1300000000000000009
 USER_ID = 1500000000000000006
 OTHER_BOT_ID = 1600000000000000007
 BOT_ROLE_ID = 1700000000000000008
@@ -348,7 +349,26 @@ class FakeDiscord:
             "members": [member_obj(BOT_USER, [str(BOT_ROLE_ID)])],
             "emojis": [],
             "stickers": [],
-            "threads": [],
+            "threads": [
+                {
+                    "id": str(THREAD_ID),
+                    "type": 11,
+                    "guild_id": str(GUILD_ID),
+                    "parent_id": str(CHANNEL_ID),
+                    "owner_id": str(USER_ID),
+                    "name": "a thread",
+                    "last_message_id": None,
+                    "rate_limit_per_user": 0,
+                    "message_count": 1,
+                    "member_count": 1,
+                    "thread_metadata": {
+                        "archived": False,
+                        "auto_archive_duration": 1440,
+                        "archive_timestamp": "2024-01-01T00:00:00+00:00",
+                        "locked": False,
+                    },
+                }
+            ],
             "voice_states": [],
             "presences": [],
             "stage_instances": [],

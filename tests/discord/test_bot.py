@@ -24,6 +24,7 @@ from tests.discord.fake import (
     FORBIDDEN_CHANNEL_ID,
     GUILD_ID,
     OTHER_BOT,
+    THREAD_ID,
     USER_ID,
     Call,
     FakeDiscord,
@@ -353,6 +354,18 @@ async def test_mention_gets_a_reply_to_the_message(fake: FakeDiscord, start_bot,
     assert [(r["channel_kind"], r["entry_id"]) for r in service.log.rows("questions")] == [
         ("channel", expected.entry_id)
     ]
+
+
+async def test_mention_in_a_thread_is_answered_in_the_thread(fake: FakeDiscord, start_bot, answerable, service) -> None:
+    question, expected = answerable
+    await start_bot()
+    message_id = await fake.user_message("{bot} " + question, channel_id=THREAD_ID)
+    [post] = await fake.wait_for(lambda: fake.posted())
+    assert post.path == f"/channels/{THREAD_ID}/messages"
+    assert post.body["message_reference"]["message_id"] == int(message_id)
+    assert embeds(post)[0]["title"] == expected.title
+    service.log.flush()
+    assert [r["channel_kind"] for r in service.log.rows("questions")] == ["thread"]
 
 
 async def test_mention_of_the_bots_role_counts(fake: FakeDiscord, start_bot, answerable) -> None:
