@@ -138,14 +138,18 @@ async def _on_tree_error(interaction: discord.Interaction[Any], error: app_comma
     if isinstance(original, discord.HTTPException):
         logger.warning("could not answer interaction %s: %s", interaction.id, _http_error(original))
         return
-    logger.error("/%s failed", COMMAND_NAME, exc_info=original)
+    if isinstance(error, app_commands.CommandNotFound):
+        # a stale registration (renamed or removed command): not a bug in the bot
+        logger.warning("unknown command /%s: run `role-diff discord sync` to update the commands", error.name)
+        text = "That command is out of date. Try `/role-diff`."
+    else:
+        logger.error("/%s failed", COMMAND_NAME, exc_info=original)
+        text = "Sorry, something went wrong on my side."
     if not interaction.response.is_done():
         try:
-            await interaction.response.send_message(
-                "Sorry, something went wrong on my side.", ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
-        except discord.HTTPException:
-            pass
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            logger.warning("could not answer interaction %s: %s", interaction.id, _http_error(exc))
 
 
 def _http_error(exc: discord.HTTPException) -> str:

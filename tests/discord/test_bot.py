@@ -249,6 +249,15 @@ async def test_slash_question_with_everyone_pings_no_one(fake: FakeDiscord, star
     assert "<@" not in embeds(call)[0]["author"]["name"]  # the echo is the core's cleaned question
 
 
+async def test_a_stale_command_gets_a_private_hint_not_an_error(fake: FakeDiscord, start_bot, discord_logs) -> None:
+    await start_bot()
+    payload = fake.slash("help")
+    payload["data"]["name"] = "old-name"
+    call = await fake.interact(payload)
+    assert flags(call) & EPHEMERAL and "out of date" in call.body["data"]["content"]
+    assert any("unknown command /old-name" in r.getMessage() for r in discord_logs if r.levelno == logging.WARNING)
+
+
 async def test_autocomplete_returns_ranked_choices(fake: FakeDiscord, start_bot, answerable, engine) -> None:
     question, _ = answerable
     partial = " ".join(question.split()[:3])
