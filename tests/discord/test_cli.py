@@ -225,3 +225,14 @@ async def test_sync_command_with_a_rejected_token(fake: FakeDiscord, tmp_path: P
     err = capsys.readouterr().err
     assert "DISCORD_TOKEN was rejected" in err and OTHER_TOKEN not in err
     assert not fake.find("PUT", "/applications/")
+
+
+def test_importing_the_adapter_and_its_cli_imports_no_sdk() -> None:
+    import subprocess
+
+    code = (
+        "import sys, adapters.discord, adapters.discord.cli, adapters.discord.settings; "
+        "print(sorted(m for m in ('discord', 'aiohttp') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
