@@ -1,0 +1,79 @@
+"""Building the bolt AsyncApp: the Web API client (with retries) and the handlers.
+
+The same app serves Socket Mode and HTTP (`http.py`). It is async, so one
+asyncio process can run Slack next to other platforms.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.service import RoleDiff
+
+from .handlers import SlackBot
+from .settings import SlackSettings
+
+if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+RETRIES = 2  # per kind of failure, on top of the first attempt
+TIMEOUT = 10  # seconds per Web API call
+
+
+def retry_handlers() -> list[Any]:
+    """slack_sdk's async retry handlers: rate limits (429, honouring Retry-After),
+    connection errors, and server errors (any 5xx)."""
+    from slack_sdk.http_retry.builtin_async_handlers import (
+        AsyncConnectionErrorRetryHandler,
+        AsyncRateLimitErrorRetryHandler,
+        AsyncServerErrorRetryHandler,
+    )
+
+    class AnyServerErrorRetryHandler(AsyncServerErrorRetryHandler):
+        async def _can_retry_async(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+            return response is not None and 500 <= response.status_code <= 599
+
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
+        AnyServerErrorRetryHandler(max_retry_count=RETRIES),
+    ]
+
+
+def make_client(settings: SlackSettings) -> AsyncWebClient:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    return AsyncWebClient(
+        token=settings.bot_token,
+        base_url=settings.base_url,
+        timeout=TIMEOUT,
+        retry_handlers=retry_handlers(),
+    )
+
+
+def create_bot(
+    service: RoleDiff, settings: SlackSettings, client: AsyncWebClient | None = None
+) -> tuple[AsyncApp, SlackBot]:
+    """The bolt app with role-diff's handlers, and the handlers' object (to drain background posts)."""
+    from slack_bolt.async_app import AsyncApp
+
+    client = client or make_client(settings)
+    http = settings.signing_secret is not None
+    app = AsyncApp(
+        client=client,
+        # Socket Mode requests are not signed; HTTP ones always are (bolt answers 401 otherwise).
+        signing_secret=settings.signing_secret or "",
+        request_verification_enabled=http,
+        # Listeners only compute and ack (Web API calls run in background tasks), so running
+        # them before answering costs nothing and spares bolt's 10 ms polling for the ack.
+        process_before_response=True,
+        name="role-diff",
+    )
+    bot = SlackBot(service, client)
+    bot.register(app)
+    return app, bot
+
+
+def build_app(service: RoleDiff, settings: SlackSettings, client: AsyncWebClient | None = None) -> AsyncApp:
+    return create_bot(service, settings, client)[0]
