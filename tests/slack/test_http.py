@@ -371,3 +371,27 @@ async def test_app_home_is_published(http_bot: HttpBot) -> None:
     assert "/role-diff" in everything and "How to ask role-diff" in everything
     for entry in http_bot.bot.service.kb.entries:
         assert json.dumps(bk.escape(entry.title), ensure_ascii=False)[1:-1] in everything
+
+
+# -- long answers ------------------------------------------------------------------------------
+
+
+async def test_long_answer_is_split_over_messages_slack_accepts(http_bot: HttpBot, monkeypatch) -> None:
+    from tests.slack.test_blocks import check_limits, huge_reply
+
+    monkeypatch.setattr(http_bot.bot.service, "ask", lambda text, asker: huge_reply())
+    status, text, _ = await http_bot.command("anything")
+    assert status == 200
+    first = json.loads(text)
+    await http_bot.event(mention("anything", ts="1700000700.000001"))
+    await http_bot.settle()
+    follow_ups = http_bot.fake.bodies("response_url")
+    assert len(follow_ups) >= 1
+    assert all(f["response_type"] == "ephemeral" and f["replace_original"] is False for f in follow_ups)
+    check_limits([bk.Message(m["text"], m["blocks"]) for m in [first, *follow_ups]])
+    assert bk.SHARE in action_ids(follow_ups[-1]["blocks"])  # buttons come with the last part
+    posts = http_bot.fake.bodies("chat.postMessage")
+    assert len(posts) == len(follow_ups) + 1
+    assert {p["thread_ts"] for p in posts} == {"1700000700.000001"}
+    check_limits([bk.Message(p["text"], p["blocks"]) for p in posts])
+    assert posts[0]["blocks"][0]["type"] == "header" and posts[1]["blocks"][0]["type"] != "header"
