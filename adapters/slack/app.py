@@ -6,6 +6,7 @@ asyncio process can run Slack next to other platforms.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.service import RoleDiff
@@ -52,6 +53,17 @@ def make_client(settings: SlackSettings) -> AsyncWebClient:
     )
 
 
+class _NoTokenWarning(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment by itself and then warns that the
+    client we pass wins; that is intended, so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_NO_TOKEN_WARNING = _NoTokenWarning()
+
+
 def create_bot(
     service: RoleDiff, settings: SlackSettings, client: AsyncWebClient | None = None
 ) -> tuple[AsyncApp, SlackBot]:
@@ -59,6 +71,7 @@ def create_bot(
     from slack_bolt.async_app import AsyncApp
 
     client = client or make_client(settings)
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_NO_TOKEN_WARNING)  # adding the same filter twice is a no-op
     http = settings.signing_secret is not None
     app = AsyncApp(
         client=client,

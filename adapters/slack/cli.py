@@ -77,8 +77,8 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-async def check_token(client: Any, settings: SlackSettings) -> str | None:
-    """auth.test with the bot token: None if fine, else the one-line problem."""
+async def check_token(client: Any, settings: SlackSettings) -> tuple[str | None, dict[str, Any]]:
+    """auth.test with the bot token: (None, Slack's answer) if fine, else (the one-line problem, {})."""
     import aiohttp
     from slack_sdk.errors import SlackApiError
 
@@ -91,14 +91,16 @@ async def check_token(client: Any, settings: SlackSettings) -> str | None:
             return (
                 f"SLACK_BOT_TOKEN was rejected by Slack ({error}): copy the Bot User OAuth Token again "
                 "(your app > OAuth & Permissions) and check the app is installed in the workspace"
-            )
-        return f"Slack answered auth.test with {error or 'an error'} (HTTP {status}) at {settings.base_url}"
+            ), {}
+        return f"Slack answered auth.test with {error or 'an error'} (HTTP {status}) at {settings.base_url}", {}
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        return f"cannot reach Slack at {settings.base_url}: {_describe(exc)}"
+        return f"cannot reach Slack at {settings.base_url}: {_describe(exc)}", {}
     if not auth.get("bot_id"):
-        return "SLACK_BOT_TOKEN is not a bot token (auth.test names no bot): use the Bot User OAuth Token (xoxb-...)"
-    logger.info("slack: signed in to %s as %s", auth.get("team") or auth.get("team_id"), auth.get("user"))
-    return None
+        return (
+            "SLACK_BOT_TOKEN is not a bot token (auth.test names no bot): use the Bot User OAuth Token (xoxb-...)",
+            {},
+        )
+    return None, dict(auth.data) if isinstance(auth.data, dict) else {}
 
 
 async def check_app_token(client: Any, settings: SlackSettings) -> str | None:
@@ -128,9 +130,12 @@ async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, 
     from .app import create_bot, make_client
 
     client = make_client(settings)
-    problem = await check_token(client, settings)
+    problem, auth = await check_token(client, settings)
+    if not problem and not http:
+        problem = await check_app_token(client, settings)
     if problem:
         return _fail(problem)
+    logger.info("slack: signed in to %s as %s", auth.get("team") or auth.get("team_id"), auth.get("user"))
     app, bot = create_bot(service, settings, client)
     stop = _stop_event()
     if http:
@@ -148,9 +153,6 @@ async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, 
             await bot.drain()
         return 0
 
-    problem = await check_app_token(client, settings)
-    if problem:
-        return _fail(problem)
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(app, settings.app_token)
