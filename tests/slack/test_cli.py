@@ -234,3 +234,30 @@ async def test_run_http_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
             proc.kill()
             await proc.wait()
         await fake.close()
+
+
+async def test_run_socket_mode_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+    from tests.slack.fake import command_fields
+
+    fake = await FakeSlack().start()
+    env = clean_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN, SLACK_API_URL=fake.api_url)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", "slack", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await fake.connected(timeout=20)
+        fields = command_fields("topics", response_url=fake.response_url())
+        envelope_id = await fake.send_envelope("slash_commands", fields, accepts_response_payload=True)
+        ack = await fake.ack(envelope_id, timeout=10)
+        assert ack["payload"]["blocks"][0]["text"]["text"].startswith("What I can answer")
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+        assert proc.stderr is not None
+        err = (await proc.stderr.read()).decode()
+        assert "Traceback" not in err and BOT_TOKEN not in err and APP_TOKEN not in err
+        assert [c.method for c in fake.calls[:2]] == ["auth.test", "apps.connections.open"]
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await fake.close()
