@@ -48,6 +48,16 @@ async def test_bad_signature_and_stale_timestamp_get_401(http_bot: HttpBot) -> N
     assert not http_bot.fake.of("chat.postMessage")
 
 
+async def test_url_verification_challenge(http_bot: HttpBot) -> None:
+    """What Slack sends when the Request URL is saved in the app settings."""
+    body = json.dumps(
+        {"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+    )
+    status, text, _ = await http_bot.post(body, "application/json")
+    assert status == 200
+    assert json.loads(text) == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
 async def test_healthz(http_bot: HttpBot) -> None:
     async with ClientSession() as session, session.get(http_bot.url.replace("/slack/events", "/healthz")) as resp:
         assert resp.status == 200
