@@ -72,7 +72,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        where = f"{self.path}:{self.line}" if self.line > 0 else self.path
+        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,12 @@ def _line(data: dict[str, Any], key: str, offset: int, default: int) -> int:
 def _item_line(data: dict[str, Any], key: str, index: int, offset: int, default: int) -> int:
     lines = data.get("__lines__", {}).get(f"{key}[]", []) if isinstance(data, dict) else []
     return lines[index] + offset + 1 if index < len(lines) else default
+
+
+def _first_line(item: dict[str, Any]) -> int:
+    """The file line (1-based) where a YAML mapping starts."""
+    lines = [v for v in item.get("__lines__", {}).values() if isinstance(v, int)]
+    return min(lines, default=0) + 1
 
 
 def _strip_lines(value: Any) -> Any:
@@ -373,7 +380,7 @@ def load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
         if not isinstance(item, dict):
             problems.append(Problem(shown, 1, f"source {i + 1} must be a mapping"))
             continue
-        line = min(item.get("__lines__", {}).values() or [0]) + 1
+        line = _first_line(item)
         key, title = item.get("key"), item.get("title")
         if not isinstance(key, str) or not key:
             problems.append(Problem(shown, line, f"source {i + 1} has no 'key'"))
@@ -412,7 +419,7 @@ def load_dimensions(path: Path, problems: list[Problem]) -> list[tuple[Dimension
         if not isinstance(item, dict):
             problems.append(Problem(shown, 1, f"dimension {i + 1} must be a mapping"))
             continue
-        line = min(item.get("__lines__", {}).values() or [0]) + 1
+        line = _first_line(item)
         bad = False
         for key in ("id", "name", "data_scientist", "ml_engineer"):
             value = item.get(key)
