@@ -101,7 +101,9 @@ _add(
     "data scientist jobs",
     "scientist data",
 )
-_add("datascience", "data science", "datascience", "data sciences")
+# The fields stand for their roles: "data science vs ML engineering" is the
+# same question as "data scientist vs ML engineer".
+_add("datascientist", "data science", "datascience", "data sciences")
 _add(
     "mlengineer",
     "machine learning engineer",
@@ -127,7 +129,7 @@ _add(
     "mle role",
 )
 _add(
-    "mlengineering",
+    "mlengineer",
     "machine learning engineering",
     "ml engineering",
     "mlengineering",
@@ -321,7 +323,7 @@ STEMMED_GENERIC = frozenset(_stem(w) for w in GENERIC) | GENERIC
 
 # The tokens that name the roles or their fields: a question holding one is
 # about the domain whatever else it says.
-ROLE_TOKENS = frozenset({"datascientist", "mlengineer", "datascience", "mlengineering", "mlops"})
+ROLE_TOKENS = frozenset({"datascientist", "mlengineer", "mlops"})
 
 
 def content_tokens(text: str) -> list[str]:
@@ -334,5 +336,6 @@ def content_tokens(text: str) -> list[str]:
 
 
 def question_key(text: str) -> str:
-    """What makes two phrasings 'the same question' (used by validation)."""
-    return " ".join(w for w in canonical_words(text) if w)
+    """What makes two phrasings 'the same question' (used by validation): the
+    same content words in the same order, whatever the filler and spelling."""
+    return " ".join(content_tokens(text))
