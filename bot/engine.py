@@ -25,17 +25,24 @@ How a question is matched (precision first):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from .knowledge import Entry, KnowledgeBase
+from .reply import plain as plain_markup
 from .text import (
+    GENERIC,
+    PHRASE_WORDS,
     ROLE_TOKENS,
     STEMMED_GENERIC,
+    STOPWORDS,
     clean_input,
     content_tokens,
+    fold,
+    stem,
 )
 
 
@@ -48,12 +55,17 @@ class Thresholds:
     suggest: float = 42.0  # final score for a "did you mean" suggestion
     coverage_with_role: float = 0.5  # share of query words the knowledge knows
     coverage_without_role: float = 0.7
-    typo_cutoff: float = 82.0  # rapidfuzz ratio to correct an unknown word
     typo_min_len: int = 4
     runner_up_margin: float = 12.0
     fuzz_weight: float = 0.6  # final = fuzz_weight * fuzz + (1 - fuzz_weight) * overlap
+    body_weight: float = 0.5  # an answer's own words, relative to its questions' words
     candidate_cap: int = 4000  # most questions scored per query
     max_suggestions: int = 3
+    # A question naming no role with a single topic word ("what sorts of
+    # tasks", "that might be the case") is small talk unless it is nearly
+    # a question the knowledge holds ("explain it with an analogy").
+    lone_word_fuzz: float = 85.0
+    role_only_fuzz: float = 88.0  # fuzz that answers a question of role names alone
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -85,8 +97,12 @@ class Analysis:
     corrected: dict[str, str]
     coverage: float
     has_role: bool
-    has_domain: bool
+    domain_words: int  # known topic words that are neither role names nor generic
     scores: tuple[tuple[str, float, float, float], ...]  # (entry id, final, fuzz, overlap)
+
+    @property
+    def has_domain(self) -> bool:
+        return self.domain_words > 0
 
 
 class Index:
@@ -98,6 +114,7 @@ class Index:
         self.q_entry: list[int] = []
         postings: dict[str, list[int]] = {}
         entry_vocab: list[frozenset[str]] = []
+        body_vocab: list[frozenset[str]] = []
         for ei, entry in enumerate(self.entries):
             vocab: set[str] = set()
             phrasings = [*entry.questions, entry.title]
@@ -114,17 +131,39 @@ class Index:
             for kw in entry.keywords:
                 vocab.update(content_tokens(kw))
             entry_vocab.append(frozenset(vocab))
+            body_vocab.append(frozenset(content_tokens(plain_markup(entry.answer))) - vocab)
+        # What an entry is asked as (questions, title, keywords) decides the
+        # topic; the words of its answer count too, for less: real questions
+        # are long and say things ("stakeholders", "infrastructure") that the
+        # answer uses but no curated phrasing does.
         self.entry_vocab = entry_vocab
+        self.body_vocab = body_vocab
         self.postings: dict[str, tuple[int, ...]] = {t: tuple(v) for t, v in postings.items()}
         df: dict[str, int] = {}
-        for vocab in entry_vocab:
-            for t in vocab:
+        for vocab, body in zip(entry_vocab, body_vocab, strict=True):
+            for t in vocab | body:
                 df[t] = df.get(t, 0) + 1
         n = max(len(self.entries), 1)
         self.idf: dict[str, float] = {t: math.log((n + 1) / (d + 0.5)) + 0.1 for t, d in df.items()}
         self.unknown_idf = math.log((n + 1) / 0.5) + 0.1
+        self.asked_vocab = frozenset(t for v in entry_vocab for t in v)
         self.vocab_list: list[str] = sorted(df)
         self.vocab = frozenset(df)
+        # Surface words (folded, not stemmed) for typo correction, grouped by
+        # first letter: a typo rarely hits the first letter, and requiring it
+        # keeps "loud" from becoming "cloud" or "employ" from becoming "deploy".
+        targets: set[str] = set(PHRASE_WORDS)
+        for entry in self.entries:
+            for phrase in (*entry.questions, entry.title, *entry.keywords):
+                targets.update(fold(phrase).split())
+        body_words = {w for entry in self.entries for w in fold(plain_markup(entry.answer)).split()}
+        self.known_words = frozenset(targets | body_words | STOPWORDS | GENERIC)
+        self.known_stems = frozenset(stem(w) for w in self.known_words)
+        by_letter: dict[str, list[str]] = {}
+        for w in sorted(targets | STOPWORDS):  # "waht" is a typo too
+            if len(w) >= 4 and not w.isdigit():
+                by_letter.setdefault(w[0], []).append(w)
+        self.targets_by_letter: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in by_letter.items()}
 
 
 class Engine:
@@ -135,23 +174,30 @@ class Engine:
 
     # -- matching ----------------------------------------------------------
 
-    def _correct(self, tokens: list[str]) -> tuple[list[str], dict[str, str]]:
-        vocab = self.index.vocab
-        out: list[str] = []
+    def _corrector(self, corrected: dict[str, str]) -> Callable[[str], str]:
+        """A word fixer for content_tokens that records what it changed."""
+        idx, t = self.index, self.t
+
+        def fix(word: str) -> str:
+            if len(word) < t.typo_min_len or word.isdigit() or word in idx.known_words or stem(word) in idx.known_stems:
+                return word
+            # Optimal string alignment: one edit (a swapped pair counts as
+            # one) for short words, two from eight letters on. Real words a
+            # letter apart ("deeply"/"deploy") stay apart.
+            limit = 1 if len(word) < 8 else 2
+            choices = [w for w in idx.targets_by_letter.get(word[0], ()) if abs(len(w) - len(word)) <= limit]
+            hit = process.extractOne(word, choices, scorer=OSA.distance, processor=None, score_cutoff=limit)
+            if hit is None:
+                return word
+            corrected[word] = hit[0]
+            return hit[0]
+
+        return fix
+
+    def tokens(self, cleaned: str) -> tuple[list[str], dict[str, str]]:
+        """Content tokens of a cleaned question, typos corrected."""
         corrected: dict[str, str] = {}
-        for tok in tokens:
-            if tok in vocab or len(tok) < self.t.typo_min_len or tok.isdigit():
-                out.append(tok)
-                continue
-            hit = process.extractOne(
-                tok, self.index.vocab_list, scorer=fuzz.ratio, processor=None, score_cutoff=self.t.typo_cutoff
-            )
-            if hit is not None:
-                corrected[tok] = hit[0]
-                out.append(hit[0])
-            else:
-                out.append(tok)
-        return list(dict.fromkeys(out)), corrected
+        return content_tokens(cleaned, self._corrector(corrected)), corrected
 
     def _candidates(self, known: list[str]) -> list[int]:
         idx = self.index
@@ -165,17 +211,19 @@ class Engine:
 
     def analyse(self, text: str) -> Analysis:
         cleaned, _ = clean_input(text)
-        tokens, corrected = self._correct(content_tokens(cleaned))
+        tokens, corrected = self.tokens(cleaned)
         return self._analyse_tokens(tokens, corrected)
 
     def _analyse_tokens(self, tokens: list[str], corrected: dict[str, str]) -> Analysis:
         idx = self.index
         known = [t for t in tokens if t in idx.vocab]
         has_role = any(t in ROLE_TOKENS for t in known)
-        has_domain = any(t not in STEMMED_GENERIC and t not in ROLE_TOKENS for t in known)
+        domain_words = sum(
+            1 for t in known if t in idx.asked_vocab and t not in STEMMED_GENERIC and t not in ROLE_TOKENS
+        )
         coverage = len(known) / len(tokens) if tokens else 0.0
         if not known:
-            return Analysis(tuple(tokens), (), corrected, coverage, has_role, has_domain, ())
+            return Analysis(tuple(tokens), (), corrected, coverage, has_role, domain_words, ())
         query = " ".join(tokens)
         cands = self._candidates(known)
         texts = [idx.q_text[i] for i in cands]
@@ -196,20 +244,21 @@ class Engine:
         total_idf = sum(idx.idf.get(t, idx.unknown_idf) for t in tokens)
         scored: list[tuple[str, float, float, float]] = []
         for ei, fz in best_fuzz.items():
-            vocab = idx.entry_vocab[ei]
-            overlap = sum(idx.idf[t] for t in known if t in vocab) / total_idf
+            vocab, body = idx.entry_vocab[ei], idx.body_vocab[ei]
+            hits = sum(idx.idf[t] for t in known if t in vocab)
+            hits += self.t.body_weight * sum(idx.idf[t] for t in known if t in body)
+            overlap = hits / total_idf
             final = self.t.fuzz_weight * fz + (1 - self.t.fuzz_weight) * 100 * overlap
             scored.append((idx.entries[ei].id, final, fz, overlap))
         scored.sort(key=lambda s: (-s[1], s[0]))
-        return Analysis(tuple(tokens), tuple(known), corrected, coverage, has_role, has_domain, tuple(scored))
+        return Analysis(tuple(tokens), tuple(known), corrected, coverage, has_role, domain_words, tuple(scored))
 
     def match(self, text: str) -> Result:
         """Answer or decline a question (built-in commands are not handled here)."""
         cleaned, _ = clean_input(text)
-        raw_tokens = content_tokens(cleaned)
-        if not raw_tokens:
+        tokens, corrected = self.tokens(cleaned)
+        if not tokens:
             return Decline(0.0, (), "empty")
-        tokens, corrected = self._correct(raw_tokens)
         a = self._analyse_tokens(tokens, corrected)
         return self.decide(a)
 
@@ -218,7 +267,7 @@ class Engine:
         by_id = self.kb.by_id
         if not a.scores:
             return Decline(0.0, (), "unknown-words")
-        best_id, best, _, _ = a.scores[0]
+        best_id, best, best_fuzz, _ = a.scores[0]
         suggestions = tuple(by_id[s[0]] for s in a.scores[: t.max_suggestions] if s[1] >= t.suggest)
         if not (a.has_role or a.has_domain):
             return Decline(best, suggestions, "off-topic")
@@ -226,7 +275,13 @@ class Engine:
         need_score = t.answer if a.has_role else t.answer_without_role
         if a.coverage < need_cov:
             return Decline(best, suggestions, "unknown-words")
-        if best < need_score:
+        # Role names and nothing else the knowledge knows ("DS vs MLE in one
+        # sentence"): the fuzzy match alone decides, when it is close, since
+        # role names weigh next to nothing in the overlap.
+        role_only = a.has_role and a.domain_words == 0 and len(a.tokens) - len(a.known) <= 1
+        if best < need_score and not (role_only and best_fuzz >= t.role_only_fuzz):
+            return Decline(best, suggestions, "low-score")
+        if not a.has_role and a.domain_words == 1 and best_fuzz < t.lone_word_fuzz:
             return Decline(best, suggestions, "low-score")
         runners = tuple(by_id[s[0]] for s in a.scores[1:4] if s[1] >= best - t.runner_up_margin and s[1] >= t.suggest)
         return Answer(by_id[best_id], round(best, 1), runners)

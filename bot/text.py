@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 MAX_INPUT_CHARS = 2000
 
@@ -135,6 +136,30 @@ _add(
     "mlengineering",
     "ml eng work",
 )
+# "The two roles", "which role": in this bot's context these name both roles.
+_add(
+    "datascientist mlengineer",
+    "the two roles",
+    "these two roles",
+    "two roles",
+    "both roles",
+    "these roles",
+    "those roles",
+    "each role",
+    "either role",
+    "what role",
+    "the two jobs",
+    "both jobs",
+    "these two jobs",
+    "the two careers",
+    "the two paths",
+    "the two positions",
+    "both positions",
+    "these positions",
+    "the two titles",
+)
+# "Which role", "which career": a choice between the two.
+_add("datascientist mlengineer choose", "which role", "which job", "which career", "which path", "which one")
 _add("ml", "machine learning", "machinelearning", "ai ml", "ml ai")
 _add("mlops", "ml ops", "mlops", "machine learning operations", "ml operations", "ml op")
 _add("vs", "versus", "vs", "v", "vrs", "compared to", "compared with", "as opposed to")
@@ -194,10 +219,12 @@ _add(
     "throw over the fence",
     "throwing over the fence",
 )
-_add("fullstack", "full stack", "fullstack", "full stack data scientist")
+_add("fullstack", "full stack", "fullstack")
+_add("fullstack datascientist", "full stack data scientist", "full stack data scientists", "fullstack data scientist")
 _add("cicd", "cicd", "ci cd", "continuous integration", "continuous deployment", "continuous delivery")
 _add("etl", "etl", "elt", "extract transform load")
-_add("bot", "bot", "chatbot", "role diff", "roldiff", "roles diff", "this bot", "the bot")
+_add("bot", "bot", "chatbot", "this bot", "the bot")
+_add("roldiff", "role diff", "roldiff", "roles diff", "roledif")
 _add(
     "",
     "btw",
@@ -222,6 +249,10 @@ _add(
     "y all",
     "yall",
 )
+
+# Every word a phrase is built from ("scientist", "learning"): typo
+# correction must be able to reach them.
+PHRASE_WORDS = frozenset(w for p in PHRASES for w in p.split())
 
 _PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")\b")
 
@@ -266,11 +297,14 @@ more less most least average spend spent hour hours future trend trends market d
 difficult hard easy easier harder fun enjoy like love hate prefer interest interested interesting
 describe description definition define defined meaning mean means real word words term terms name names
 kind kinds type types sort sorts lot lots many much should shall
+salary income bot ai employ employs employer employed employee boss computer human robot
 """.split()
 )
+# The second group above are everyday words the knowledge also uses: "what's
+# my salary" or "are you a bot" is small talk until a role is named.
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """A deliberately light stemmer: plurals and the commonest verb endings."""
     n = len(word)
     if n <= 3 or word.isdigit():
@@ -310,26 +344,35 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def canonical_words(text: str) -> list[str]:
-    """All words, with role names and variants rewritten to canonical tokens."""
+WordFix = Callable[[str], str]
+
+
+def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
+    """All words, with role names and variants rewritten to canonical tokens.
+
+    `fix` (the engine's typo corrector) sees each folded word before phrases
+    are recognised, so "data scinetist" still becomes one role token.
+    """
     folded = fold(text)
+    if fix is not None:
+        folded = " ".join(fix(w) for w in folded.split())
     folded = _PHRASE_RE.sub(lambda m: PHRASES[m.group(0)], folded)
-    return [_stem(w) if w not in _CANONICAL else w for w in folded.split()]
+    return [stem(w) if w not in _CANONICAL else w for w in folded.split()]
 
 
-_CANONICAL = frozenset(v for v in PHRASES.values() if v)
-STEMMED_STOPWORDS = frozenset(_stem(w) for w in STOPWORDS) | STOPWORDS
-STEMMED_GENERIC = frozenset(_stem(w) for w in GENERIC) | GENERIC
+_CANONICAL = frozenset(w for v in PHRASES.values() for w in v.split())
+STEMMED_STOPWORDS = frozenset(stem(w) for w in STOPWORDS) | STOPWORDS
+STEMMED_GENERIC = frozenset(stem(w) for w in GENERIC) | GENERIC
 
 # The tokens that name the roles or their fields: a question holding one is
 # about the domain whatever else it says.
 ROLE_TOKENS = frozenset({"datascientist", "mlengineer", "mlops"})
 
 
-def content_tokens(text: str) -> list[str]:
+def content_tokens(text: str, fix: WordFix | None = None) -> list[str]:
     """The tokens that carry meaning, in order, duplicates removed."""
     seen: dict[str, None] = {}
-    for w in canonical_words(text):
+    for w in canonical_words(text, fix):
         if w and w not in STEMMED_STOPWORDS and w not in seen:
             seen[w] = None
     return list(seen)
