@@ -7,7 +7,7 @@ use: it recognises the commands (empty input, help, topics, compare
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from .engine import Answer, Engine
 from .knowledge import Dimension, Entry, KnowledgeBase
@@ -17,7 +17,7 @@ from .text import ROLE_TOKENS, STEMMED_GENERIC, clean_input, content_tokens, fol
 MAX_RELATED = 5
 CUT_NOTICE = "Your message was over 2,000 characters, so I only read the first 2,000."
 
-HOW_TO_ASK = ("Ask in plain words: `/role-diff <question>`, mention me, or send me a direct message.",)
+HOW_TO_ASK = "Ask in plain words: **/role-diff** and your question, mention me, or send me a direct message."
 COMMANDS = (
     "**help**: this message",
     "**topics**: everything I can answer",
@@ -113,7 +113,7 @@ def help_reply(kb: KnowledgeBase) -> Reply:
         kind="help",
         title="How to ask role-diff",
         blocks=(
-            Paragraph(HOW_TO_ASK[0]),
+            Paragraph(HOW_TO_ASK),
             Paragraph(
                 "Shorthand is fine: DS, MLE, ML eng, data sci. When I am not sure, I say so and suggest "
                 "what I can answer instead of guessing."
@@ -162,15 +162,37 @@ def compare_reply(kb: KnowledgeBase, dims: tuple[Dimension, ...], note: str | No
     )
 
 
+def _dimension_key(text: str) -> str:
+    return " ".join(t for t in content_tokens(text) if t not in ROLE_TOKENS)
+
+
 def find_dimension(kb: KnowledgeBase, text: str) -> Dimension | None:
-    names: list[str] = []
-    owners: list[Dimension] = []
+    """The comparison row `text` names ("pay", "tools", "day to day"), or None.
+
+    Matched on content words with the role names removed, so "compare the
+    tools of DS and MLE" finds tools while "compare the weather in paris"
+    finds nothing: every word asked must belong to the dimension's name.
+    """
+    key = _dimension_key(text)
+    if not key:  # only filler words: "compare questions" still names a row
+        folded = fold(text)
+        for d in kb.dimensions:
+            if any(fuzz.ratio(folded, fold(n)) >= 85 for n in (d.id, d.name, *d.aliases)):
+                return d
+        return None
+    asked = set(key.split())
+    best: tuple[float, Dimension] | None = None
     for d in kb.dimensions:
         for name in (d.id, d.name, *d.aliases):
-            names.append(fold(name))
-            owners.append(d)
-    hit = process.extractOne(fold(text), names, scorer=fuzz.WRatio, processor=None, score_cutoff=80)
-    return owners[hit[2]] if hit else None
+            name_key = _dimension_key(name)
+            if not name_key:
+                continue
+            score = fuzz.ratio(key, name_key)
+            if asked - STEMMED_GENERIC <= set(name_key.split()) and asked & set(name_key.split()):
+                score = max(score, 90.0)
+            if score >= 85 and (best is None or score > best[0]):
+                best = (score, d)
+    return best[1] if best else None
 
 
 _HELP = {"help", "h", "commands", "usage", "what can i ask", "how do i use this", "how do i use you"}

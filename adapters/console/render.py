@@ -33,7 +33,9 @@ def render_rich(reply: Reply) -> RenderableType:
                 parts.append(Text("  • ").append_text(_text(item)))
     if reply.rows:
         table = Table(show_lines=True, expand=True)
-        table.add_column("", style="bold", ratio=1)
+        # The dimension names stay on one line when the terminal allows it.
+        widest = min(max(len(row.dimension) for row in reply.rows), 26)
+        table.add_column("", style="bold", width=widest)
         table.add_column("Data scientist", ratio=3)
         table.add_column("ML engineer", ratio=3)
         for row in reply.rows:
