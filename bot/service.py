@@ -70,6 +70,11 @@ class RoleDiff:
         )
         return reply
 
+    def reply(self, text: str) -> Reply:
+        """The reply to `text` without recording a question: for showing an
+        answer again (Slack's "Share in channel"), not for new questions."""
+        return respond(self.engine, text)
+
     def show(self, entry_id: str) -> Reply | None:
         """An entry by id (a related or "did you mean" button); None if unknown."""
         entry = self.kb.get(entry_id)

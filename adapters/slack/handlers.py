@@ -24,7 +24,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from bot.builtins import help_reply, overview_reply, respond, topics_reply
+from bot.builtins import help_reply, overview_reply, topics_reply
 from bot.reply import Reply
 from bot.service import Asker, RoleDiff
 
@@ -294,7 +294,7 @@ class SlackBot:
             reply = self.service.show(entry_id)
         else:
             # A built-in (help, topics, compare ...): the same reply again, without logging a second question.
-            reply = respond(self.service.engine, text)
+            reply = self.service.reply(text)
         if reply is None:
             self.spawn(self._respond(url, [{"response_type": "ephemeral", "replace_original": False, "text": GONE}]))
             return
