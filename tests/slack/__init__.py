@@ -1,0 +1,1 @@
+"""Slack adapter tests against a fake Slack on loopback."""
