@@ -50,16 +50,21 @@ from .text import (
 class Thresholds:
     """Every tuning knob of the matcher, in one place (tuned on ../shared/eval)."""
 
-    answer: float = 62.0  # final score needed to answer
+    answer: float = 58.0  # final score needed to answer
     answer_without_role: float = 68.0  # ... when the question names no role
-    suggest: float = 42.0  # final score for a "did you mean" suggestion
+    suggest: float = 36.0  # final score for a "did you mean" suggestion
     coverage_with_role: float = 0.5  # share of query words the knowledge knows
     coverage_without_role: float = 0.7
     typo_min_len: int = 4
     runner_up_margin: float = 12.0
-    fuzz_weight: float = 0.6  # final = fuzz_weight * fuzz + (1 - fuzz_weight) * overlap
+    # final = weighted mean of fuzz (best phrasing), overlap (share of the
+    # question's words the entry knows) and cosine (best phrasing, IDF).
+    fuzz_weight: float = 0.6
+    overlap_weight: float = 0.3
+    cosine_weight: float = 0.2
+    generic_weight: float = 0.6  # IDF factor for generic English words
     body_weight: float = 0.5  # an answer's own words, relative to its questions' words
-    candidate_cap: int = 4000  # most questions scored per query
+    candidate_cap: int = 800  # most questions scored per query
     max_suggestions: int = 3
     # A question naming no role with a single topic word ("what sorts of
     # tasks", "that might be the case") is small talk unless it is nearly
@@ -108,7 +113,7 @@ class Analysis:
 class Index:
     """Everything derived from the knowledge that matching needs, built once."""
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+    def __init__(self, entries: Iterable[Entry], generic_weight: float = 1.0) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.q_text: list[str] = []
         self.q_entry: list[int] = []
@@ -144,9 +149,18 @@ class Index:
             for t in vocab | body:
                 df[t] = df.get(t, 0) + 1
         n = max(len(self.entries), 1)
-        self.idf: dict[str, float] = {t: math.log((n + 1) / (d + 0.5)) + 0.1 for t, d in df.items()}
+        # Rare in the knowledge is not rare in English: generic words ("learn",
+        # "become", "company") are damped so one of them cannot carry a match.
+        self.idf: dict[str, float] = {
+            t: (math.log((n + 1) / (d + 0.5)) + 0.1) * (generic_weight if t in STEMMED_GENERIC else 1.0)
+            for t, d in df.items()
+        }
         self.unknown_idf = math.log((n + 1) / 0.5) + 0.1
         self.asked_vocab = frozenset(t for v in entry_vocab for t in v)
+        self.q_sets: list[frozenset[str]] = [frozenset(text.split()) for text in self.q_text]
+        self.q_norm: list[float] = [
+            math.sqrt(sum(self.idf[w] ** 2 for w in text.split())) or 1.0 for text in self.q_text
+        ]
         self.vocab_list: list[str] = sorted(df)
         self.vocab = frozenset(df)
         # Surface words (folded, not stemmed) for typo correction, grouped by
@@ -159,18 +173,18 @@ class Index:
         body_words = {w for entry in self.entries for w in fold(plain_markup(entry.answer)).split()}
         self.known_words = frozenset(targets | body_words | STOPWORDS | GENERIC)
         self.known_stems = frozenset(stem(w) for w in self.known_words)
-        by_letter: dict[str, list[str]] = {}
+        by_shape: dict[tuple[str, int], list[str]] = {}
         for w in sorted(targets | STOPWORDS):  # "waht" is a typo too
             if len(w) >= 4 and not w.isdigit():
-                by_letter.setdefault(w[0], []).append(w)
-        self.targets_by_letter: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in by_letter.items()}
+                by_shape.setdefault((w[0], len(w)), []).append(w)
+        self.targets_by_shape: dict[tuple[str, int], tuple[str, ...]] = {k: tuple(v) for k, v in by_shape.items()}
 
 
 class Engine:
     def __init__(self, kb: KnowledgeBase, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
         self.kb = kb
         self.t = thresholds
-        self.index = Index(kb.entries)
+        self.index = Index(kb.entries, thresholds.generic_weight)
 
     # -- matching ----------------------------------------------------------
 
@@ -184,8 +198,16 @@ class Engine:
             # Optimal string alignment: one edit (a swapped pair counts as
             # one) for short words, two from eight letters on. Real words a
             # letter apart ("deeply"/"deploy") stay apart.
+            # A word that is another with letters added or cut at the end is
+            # a different word ("mode"/"model"), not a typo.
             limit = 1 if len(word) < 8 else 2
-            choices = [w for w in idx.targets_by_letter.get(word[0], ()) if abs(len(w) - len(word)) <= limit]
+            n = len(word)
+            choices = [
+                w
+                for size in range(n - limit, n + limit + 1)
+                for w in idx.targets_by_shape.get((word[0], size), ())
+                if size == n or not (w.startswith(word) or word.startswith(w))
+            ]
             hit = process.extractOne(word, choices, scorer=OSA.distance, processor=None, score_cutoff=limit)
             if hit is None:
                 return word
@@ -199,12 +221,16 @@ class Engine:
         corrected: dict[str, str] = {}
         return content_tokens(cleaned, self._corrector(corrected)), corrected
 
-    def _candidates(self, known: list[str]) -> list[int]:
+    def _candidates(self, known: list[str], cap: int) -> list[int]:
+        """Phrasings sharing a word with the question, rarest words first,
+        at most `cap` of them so a huge knowledge base stays fast."""
         idx = self.index
         lists = sorted((idx.postings.get(t, ()) for t in known), key=len)
         chosen: set[int] = set()
         for plist in lists:
-            if chosen and len(chosen) + len(plist) > self.t.candidate_cap:
+            if len(chosen) + len(plist) > cap:
+                if not chosen:
+                    chosen.update(plist[:cap])
                 break
             chosen.update(plist)
         return sorted(chosen)
@@ -225,7 +251,10 @@ class Engine:
         if not known:
             return Analysis(tuple(tokens), (), corrected, coverage, has_role, domain_words, ())
         query = " ".join(tokens)
-        cands = self._candidates(known)
+        # A question with neither a role nor a topic word will be declined;
+        # it is scored only for "did you mean", on fewer candidates.
+        in_scope = has_role or domain_words > 0
+        cands = self._candidates(known, self.t.candidate_cap if in_scope else self.t.candidate_cap // 5)
         texts = [idx.q_text[i] for i in cands]
         best_fuzz: dict[int, float] = {}
         set_scores = process.extract(
@@ -235,23 +264,51 @@ class Engine:
         sort_scores = process.extract(
             query, [texts[c] for c in passing], scorer=fuzz.token_sort_ratio, processor=None, limit=None
         )
-        sort_by_pos = {pos: s for _, s, pos in sort_scores}
-        for pos, (_, set_score, c) in enumerate(set_scores):
-            ei = idx.q_entry[cands[c]]
-            combined = 0.5 * set_score + 0.5 * sort_by_pos.get(pos, 0.0)
+        sort_by_pos = [0.0] * len(passing)
+        for _, score, pos in sort_scores:
+            sort_by_pos[pos] = score
+        q_entry = idx.q_entry
+        for (_, set_score, c), sort_score in zip(set_scores, sort_by_pos, strict=True):
+            ei = q_entry[cands[c]]
+            combined = 0.5 * set_score + 0.5 * sort_score
             if combined > best_fuzz.get(ei, -1.0):
                 best_fuzz[ei] = combined
         total_idf = sum(idx.idf.get(t, idx.unknown_idf) for t in tokens)
+        cosine = self._best_cosine(tokens, cands)
+        t = self.t
+        known_set = frozenset(known)
+        weight = {w: idx.idf[w] for w in known}
+        body_weight = {w: t.body_weight * idx.idf[w] for w in known}
+        norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight
         scored: list[tuple[str, float, float, float]] = []
         for ei, fz in best_fuzz.items():
-            vocab, body = idx.entry_vocab[ei], idx.body_vocab[ei]
-            hits = sum(idx.idf[t] for t in known if t in vocab)
-            hits += self.t.body_weight * sum(idx.idf[t] for t in known if t in body)
+            hits = sum(map(weight.__getitem__, known_set & idx.entry_vocab[ei]))
+            hits += sum(map(body_weight.__getitem__, known_set & idx.body_vocab[ei]))
             overlap = hits / total_idf
-            final = self.t.fuzz_weight * fz + (1 - self.t.fuzz_weight) * 100 * overlap
-            scored.append((idx.entries[ei].id, final, fz, overlap))
+            final = t.fuzz_weight * fz + t.overlap_weight * 100 * overlap + t.cosine_weight * 100 * cosine.get(ei, 0.0)
+            scored.append((idx.entries[ei].id, final / norm, fz, overlap))
         scored.sort(key=lambda s: (-s[1], s[0]))
         return Analysis(tuple(tokens), tuple(known), corrected, coverage, has_role, domain_words, tuple(scored))
+
+    def _best_cosine(self, tokens: list[str], cands: list[int]) -> dict[int, float]:
+        """Per entry, the best IDF-weighted cosine between the question and
+        one of its candidate phrasings: high only when the words that matter
+        are shared both ways (a rare word in one phrasing does not carry it)."""
+        idx = self.index
+        weights = {w: idx.idf[w] ** 2 for w in tokens if w in idx.idf and w not in ROLE_TOKENS}
+        q_norm = math.sqrt(sum(idx.idf.get(w, idx.unknown_idf) ** 2 for w in tokens)) or 1.0
+        query = frozenset(weights)
+        q_sets, q_norms, q_entry = idx.q_sets, idx.q_norm, idx.q_entry
+        best: dict[int, float] = {}
+        for qi in cands:
+            common = query & q_sets[qi]
+            if not common:
+                continue
+            cos = sum(map(weights.__getitem__, common)) / (q_norm * q_norms[qi])
+            ei = q_entry[qi]
+            if cos > best.get(ei, 0.0):
+                best[ei] = cos
+        return best
 
     def match(self, text: str) -> Result:
         """Answer or decline a question (built-in commands are not handled here)."""
