@@ -58,10 +58,38 @@ def test_typos_are_forgiven(engine: Engine, text: str, topic: str) -> None:
         "🤖🤖🤖",
         "?",
         "what is the",
+        # assistant small talk that shares a word with the knowledge
+        "what's my salary",
+        "how much do I get paid this year",
+        "are you a bot",
+        "who programmed you",
+        "hello there ai",
+        "who do you report to for your work",
+        "that might be the case",
     ],
 )
 def test_near_misses_and_chatter_are_declined(engine: Engine, text: str) -> None:
     assert isinstance(engine.match(text), Decline)
+
+
+@pytest.mark.parametrize(
+    ("word", "not_into"),
+    [("deeply", "deploy"), ("mode", "model"), ("loud", "cloud"), ("employ", "deploy"), ("alive", "live")],
+)
+def test_real_words_are_not_corrected_into_topic_words(engine: Engine, word: str, not_into: str) -> None:
+    _, corrected = engine.tokens(f"do data scientists {word} it")
+    assert corrected.get(word) != not_into
+
+
+def test_field_names_and_role_references_count_as_roles(engine: Engine) -> None:
+    assert topic_of(engine, "data science vs ML engineering, what's the difference?") == "difference"
+    assert engine.analyse("which skills overlap between the two roles").has_role
+
+
+def test_capability_questions_get_the_about_entry(engine: Engine) -> None:
+    for text in ("what can you answer?", "What kinds of questions can I ask you?", "what questions can you answer"):
+        reply = respond(engine, text)
+        assert reply.kind == "answer" and reply.entry_id == "about", text
 
 
 def test_decline_suggests_only_when_something_came_close(engine: Engine) -> None:
