@@ -67,6 +67,25 @@ def test_eval_on_the_dev_set_meets_the_bar(tmp_path: Path) -> None:
     assert fig["false_answer_rate"] <= 0.05, fig["misses"]
 
 
+def test_eval_on_clinc_off_topic_queries_meets_the_bar() -> None:
+    out = run("eval", "--json", str(SHARED_EVAL / "offtopic-clinc150.tsv"))
+    assert out.returncode == 0, out.stderr
+    fig = json.loads(out.stdout)
+    assert fig["false_answer_rate"] <= 0.01, fig["misses"][:20]
+
+
+def test_eval_on_independently_written_questions(tmp_path: Path) -> None:
+    """tests/data/realistic.tsv was written without seeing the knowledge (or
+    ../shared/eval): a regression guard on generalisation, wrong answers
+    weighed against right ones."""
+    out = run("eval", "--json", str(Path(__file__).parent / "data" / "realistic.tsv"))
+    assert out.returncode == 0, out.stderr
+    fig = json.loads(out.stdout)
+    assert fig["in_scope_accuracy"] >= 0.70
+    assert fig["wrong_topic_rate"] <= 0.18
+    assert fig["false_answer_rate"] <= 0.05
+
+
 def test_eval_text_report_and_bad_file(tmp_path: Path) -> None:
     f = tmp_path / "mini.tsv"
     f.write_text("question\texpected\nwhat is mlops\tmlops\nlol\tnone\nwhat is mlops\tsalary\n", encoding="utf-8")
