@@ -120,10 +120,14 @@ def main() -> None:
         choices = [q for e in grown.entries for q in e.questions]
         label = f"x{factor}" if factor > 1 else "shipped"
         n_q = len(choices)
-        bare = timed(lambda q, c=choices: process.extractOne(q, c), questions)
+        # The bare baseline grows linearly (150 ms a query at x100): on the
+        # grown knowledge it runs on every 10th workload question only.
+        sample = questions if factor == 1 else questions[::10]
+        bare = timed(lambda q, c=choices: process.extractOne(q, c), sample)
         eng = timed(lambda q, e=engine: respond(e, q), questions)
         results[factor] = (eng, bare)
-        print(f"{'bare extractOne, ' + label + f' ({n_q} questions)':<44} {bare[0]:8.3f} {bare[1]:8.3f} {bare[2]:9.0f}")
+        what = f"bare extractOne, {label} ({n_q} q" + ("" if factor == 1 else f", {len(sample)} asked") + ")"
+        print(f"{what:<44} {bare[0]:8.3f} {bare[1]:8.3f} {bare[2]:9.0f}")
         print(
             f"{'engine, ' + label + f' (index built in {build:.2f} s)':<44} {eng[0]:8.3f} {eng[1]:8.3f} {eng[2]:9.0f}"
         )
