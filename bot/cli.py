@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     from .service import RoleDiff
 
 from . import __version__
-
-PROG = "role-diff"
+from .clikit import PROG
 
 
 class UsageError(Exception):

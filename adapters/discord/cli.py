@@ -10,27 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 from typing import Any
+
+from bot.clikit import describe, fail
 
 from .settings import DiscordSettings, invite_application_id
 from .settings import invite_url as build_invite_url
 
-PROG = "role-diff"
 REJECTED = (
     "DISCORD_TOKEN was rejected by Discord (401 Unauthorized): copy the bot token again "
     "(Developer Portal > your application > Bot > Reset Token)"
 )
-
-
-def _fail(message: str) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
-    return 1
-
-
-def _describe(exc: BaseException) -> str:
-    first = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def invite_url() -> int:
@@ -75,14 +65,14 @@ async def _run(settings: DiscordSettings, service: Any) -> int:
             async with bot:
                 await bot.start(settings.token)
         except discord.LoginFailure:
-            return _fail(REJECTED)
+            return fail(REJECTED)
         except discord.PrivilegedIntentsRequired:  # pragma: no cover - role-diff asks for none
-            return _fail("Discord refused the gateway intents (the bot asks for no privileged ones)")
+            return fail("Discord refused the gateway intents (the bot asks for no privileged ones)")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             where = settings.api_url or "discord.com"
-            return _fail(f"cannot reach Discord at {where}: {_describe(exc)}")
+            return fail(f"cannot reach Discord at {where}: {describe(exc)}")
         except discord.HTTPException as exc:
-            return _fail(f"Discord answered {exc.status} at start-up: {_describe(exc)}")
+            return fail(f"Discord answered {exc.status} at start-up: {describe(exc)}")
     return 0
 
 
@@ -107,16 +97,16 @@ async def _sync(settings: DiscordSettings) -> int:
             async with client:
                 await client.login(settings.token)
                 if client.application_id is None:  # pragma: no cover - login always sets it
-                    return _fail("Discord did not tell the application id")
+                    return fail("Discord did not tell the application id")
                 await sync_commands(
                     tree, client.application_id, settings.guild_id, SyncState(settings.state_dir), force=True
                 )
         except discord.LoginFailure:
-            return _fail(REJECTED)
+            return fail(REJECTED)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return _fail(f"cannot reach Discord at {settings.api_url or 'discord.com'}: {_describe(exc)}")
+            return fail(f"cannot reach Discord at {settings.api_url or 'discord.com'}: {describe(exc)}")
         except discord.HTTPException as exc:
-            return _fail(f"could not sync /{COMMAND_NAME}: {exc.status} {_describe(exc)}")
+            return fail(f"could not sync /{COMMAND_NAME}: {exc.status} {describe(exc)}")
     where = f"to server {settings.guild_id}" if settings.guild_id else "globally (may take a while to show up)"
     print(f"synced /{COMMAND_NAME} {where}")
     return 0

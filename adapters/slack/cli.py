@@ -16,9 +16,10 @@ import sys
 from importlib import resources
 from typing import Any
 
+from bot.clikit import describe, fail
+
 from .settings import SlackSettings
 
-PROG = "role-diff"
 # auth.test / apps.connections.open errors that mean "this token is wrong", not "Slack is down".
 TOKEN_ERRORS = {
     "invalid_auth",
@@ -33,16 +34,6 @@ TOKEN_ERRORS = {
     "team_access_not_granted",
 }
 logger = logging.getLogger("role_diff.slack")
-
-
-def _fail(message: str) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
-    return 1
-
-
-def _describe(exc: BaseException) -> str:
-    first = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def manifest_text() -> str:
@@ -94,7 +85,7 @@ async def check_token(client: Any, settings: SlackSettings) -> tuple[str | None,
             ), {}
         return f"Slack answered auth.test with {error or 'an error'} (HTTP {status}) at {settings.base_url}", {}
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        return f"cannot reach Slack at {settings.base_url}: {_describe(exc)}", {}
+        return f"cannot reach Slack at {settings.base_url}: {describe(exc)}", {}
     if not auth.get("bot_id"):
         return (
             "SLACK_BOT_TOKEN is not a bot token (auth.test names no bot): use the Bot User OAuth Token (xoxb-...)",
@@ -122,7 +113,7 @@ async def check_app_token(client: Any, settings: SlackSettings) -> str | None:
             )
         return f"Slack answered apps.connections.open with {error or 'an error'} at {settings.base_url}"
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        return f"cannot reach Slack at {settings.base_url}: {_describe(exc)}"
+        return f"cannot reach Slack at {settings.base_url}: {describe(exc)}"
     return None
 
 
@@ -134,7 +125,7 @@ async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, 
     if not problem and not http:
         problem = await check_app_token(client, settings)
     if problem:
-        return _fail(problem)
+        return fail(problem)
     logger.info("slack: signed in to %s as %s", auth.get("team") or auth.get("team_id"), auth.get("user"))
     app, bot = create_bot(service, settings, client)
     stop = _stop_event()
@@ -144,7 +135,7 @@ async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, 
         try:
             runner, bound = await serve(build_web_app(app), host, port)
         except OSError as exc:
-            return _fail(f"cannot listen on {host}:{port}: {exc.strerror or _describe(exc)}")
+            return fail(f"cannot listen on {host}:{port}: {exc.strerror or describe(exc)}")
         logger.info("slack: serving http://%s:%d/slack/events (and /healthz)", host, bound)
         try:
             await stop.wait()

@@ -16,34 +16,14 @@ from bot.engine import Engine
 from bot.log import InteractionLog
 from bot.service import RoleDiff
 from tests.discord.fake import FakeDiscord
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+from tests.logcapture import collect_logs
 
 
 @pytest.fixture(autouse=True)
 def discord_logs() -> Iterator[list[logging.LogRecord]]:
     """Every record from the discord and role_diff loggers; the test fails on any ERROR."""
-    handler = _Collect()
-    loggers = [logging.getLogger("discord"), logging.getLogger("role_diff")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-        lg.setLevel(logging.DEBUG)
-    try:
-        yield handler.records
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.removeHandler(handler)
-            lg.setLevel(level)
-    errors = [f"{r.name}: {r.getMessage()}" for r in handler.records if r.levelno >= logging.ERROR]
-    assert not errors, "ERROR logged during the test:\n" + "\n".join(errors)
+    with collect_logs("discord", "role_diff") as records:
+        yield records
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from adapters.slack.settings import SlackSettings
 from bot.engine import Engine
 from bot.log import InteractionLog
 from bot.service import RoleDiff
+from tests.logcapture import collect_logs
 from tests.slack.fake import SIGNING_SECRET, FakeSlack, command_body, event_callback, signed_headers
 
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
@@ -34,32 +35,11 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture(autouse=True)
 def slack_logs() -> Iterator[list[logging.LogRecord]]:
     """Every record from slack_bolt, slack_sdk and role_diff; the test fails on any ERROR."""
-    handler = _Collect()
-    loggers = [logging.getLogger(n) for n in ("slack_bolt", "slack_sdk", "role_diff")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-        lg.setLevel(logging.DEBUG)
-    try:
-        yield handler.records
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.removeHandler(handler)
-            lg.setLevel(level)
-    errors = [f"{r.name}: {r.getMessage()}" for r in handler.records if r.levelno >= logging.ERROR]
-    assert not errors, "ERROR logged during the test:\n" + "\n".join(errors)
+    with collect_logs("slack_bolt", "slack_sdk", "role_diff") as records:
+        yield records
 
 
 @pytest.fixture
