@@ -72,7 +72,10 @@ def decline_reply(
     kb: KnowledgeBase, suggestions: tuple[Entry, ...], question: str, score: float, notice: str | None
 ) -> Reply:
     blocks: list[Paragraph | Bullets] = [
-        Paragraph("I don't know that one yet. I only answer questions about data scientists and ML engineers."),
+        Paragraph(
+            "Nothing in my knowledge fits this question, and I would rather not guess. "
+            "I answer questions about data scientists and ML engineers."
+        ),
     ]
     if suggestions:
         blocks.append(Paragraph("Did you mean one of these?"))

@@ -69,3 +69,17 @@ def test_piped_session_numbers_feedback_and_quit(engine: Engine, tmp_path) -> No
     fb = log.rows("feedback")
     assert len(fb) == 1 and fb[0]["entry_id"] == opened.id and fb[0]["helpful"] is False
     log.close()
+
+
+def test_a_failing_answer_is_reported_and_the_chat_goes_on(engine: Engine) -> None:
+    class Flaky(RoleDiff):
+        def ask(self, text, asker):  # type: ignore[no-untyped-def]
+            if "boom" in text:
+                raise RuntimeError("knowledge vanished")
+            return super().ask(text, asker)
+
+    stdout = _Pipe()
+    assert run_console(Flaky(engine), _Pipe("boom\nds vs mle\n"), stdout) == 0
+    out = stdout.getvalue()
+    assert "Sorry, something went wrong" in out and "Traceback" not in out
+    assert respond(engine, "ds vs mle").title in out

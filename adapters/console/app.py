@@ -5,15 +5,19 @@ entries; `+` / `-` rate the last answer; `quit` or Ctrl-D leaves."""
 from __future__ import annotations
 
 import getpass
+import logging
 import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.clikit import describe
 from bot.reply import Reply
 from bot.service import Asker, RoleDiff
 
 from .render import render_plain, render_rich
 
+logger = logging.getLogger("role_diff.console")
+SORRY = "Sorry, something went wrong with that one. Try another question."
 PROMPT = "role-diff> "
 QUIT = {"quit", "exit", "bye", ":q", "/quit", "/exit"}
 
@@ -96,21 +100,27 @@ def run_console(service: RoleDiff, stdin: TextIO | None = None, stdout: TextIO |
             text = line.strip()
             if text.lower() in QUIT:
                 break
-            links = (last.suggestions or last.related) if last else ()
-            if text.isdigit() and last is not None and 1 <= int(text) <= len(links):
-                reply = service.show(links[int(text) - 1].entry_id)
-                if reply is not None:
-                    last = reply
-                    print_reply(reply, stdout, rich=interactive)
-                continue
-            if text in {"+", "-"} and last is not None and last.entry_id:
-                service.feedback(last.entry_id, text == "+", asker)
-                print("Thanks, noted." if text == "+" else "Thanks, noted: the curators will look at it.", file=stdout)
-                continue
-            if not interactive and not text:
-                continue
-            last = service.ask(line, asker)
-            print_reply(last, stdout, rich=interactive)
+            try:
+                links = (last.suggestions or last.related) if last else ()
+                if text.isdigit() and last is not None and 1 <= int(text) <= len(links):
+                    reply = service.show(links[int(text) - 1].entry_id)
+                    if reply is not None:
+                        last = reply
+                        print_reply(reply, stdout, rich=interactive)
+                    continue
+                if text in {"+", "-"} and last is not None and last.entry_id:
+                    service.feedback(last.entry_id, text == "+", asker)
+                    print(
+                        "Thanks, noted." if text == "+" else "Thanks, noted: the curators will look at it.", file=stdout
+                    )
+                    continue
+                if not interactive and not text:
+                    continue
+                last = service.ask(line, asker)
+                print_reply(last, stdout, rich=interactive)
+            except Exception as exc:  # one bad question never ends the chat, nor shows a traceback
+                logger.error("console: answering a question failed: %s", describe(exc))
+                print(SORRY, file=stdout)
     except KeyboardInterrupt:
         print(file=stdout)
     finally:

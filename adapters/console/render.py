@@ -43,10 +43,10 @@ def render_rich(reply: Reply) -> RenderableType:
         parts.append(table)
     links = reply.suggestions or reply.related
     if links:
-        label = "Did you mean" if reply.suggestions else "Related"
-        lines = Text(f"{label}:", style="bold")
+        # A decline's own text introduces its suggestions; related entries get a label.
+        lines = Text("" if reply.suggestions else "Related:", style="bold")
         for i, link in enumerate(links, start=1):
-            lines.append(f"\n  {i}. {link.title}")
+            lines.append(f"{chr(10) if i > 1 or not reply.suggestions else ''}  {i}. {link.title}")
         parts.append(lines)
     if reply.credits:
         parts.append(Text("Sources: " + "; ".join(c.text for c in reply.credits), style="dim"))
@@ -77,7 +77,8 @@ def render_plain(reply: Reply) -> str:
         lines.append(f"  ML engineer:    {row.ml_engineer}")
     links = reply.suggestions or reply.related
     if links:
-        lines.append("Did you mean:" if reply.suggestions else "Related:")
+        if not reply.suggestions:  # a decline's own text introduces its suggestions
+            lines.append("Related:")
         lines.extend(f"  {i}. {link.title}" for i, link in enumerate(links, start=1))
     if reply.credits:
         lines.append("Sources: " + "; ".join(c.text for c in reply.credits))
