@@ -193,7 +193,8 @@ def find_dimension(kb: KnowledgeBase, text: str) -> Dimension | None:
             if not name_key:
                 continue
             score = fuzz.ratio(key, name_key)
-            if asked - STEMMED_GENERIC <= set(name_key.split()) and asked & set(name_key.split()):
+            name_words = set(name_key.split())
+            if asked - STEMMED_GENERIC <= name_words and asked & name_words:
                 score = max(score, 90.0)
             if score >= 85 and (best is None or score > best[0]):
                 best = (score, d)

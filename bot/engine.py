@@ -120,10 +120,15 @@ class Index:
         postings: dict[str, list[int]] = {}
         entry_vocab: list[frozenset[str]] = []
         body_vocab: list[frozenset[str]] = []
+        # Surface words (folded, not stemmed) for typo correction: what the
+        # knowledge is asked as, and the words phrases are built from.
+        targets: set[str] = set(PHRASE_WORDS)
+        body_words: set[str] = set()
         for ei, entry in enumerate(self.entries):
             vocab: set[str] = set()
-            phrasings = [*entry.questions, entry.title]
-            for phrase in phrasings:
+            for phrase in (*entry.questions, entry.title, *entry.keywords):
+                targets.update(fold(phrase).split())
+            for phrase in (*entry.questions, entry.title):
                 toks = content_tokens(phrase)
                 if not toks:
                     continue
@@ -136,7 +141,9 @@ class Index:
             for kw in entry.keywords:
                 vocab.update(content_tokens(kw))
             entry_vocab.append(frozenset(vocab))
-            body_vocab.append(frozenset(content_tokens(plain_markup(entry.answer))) - vocab)
+            body = plain_markup(entry.answer)
+            body_words.update(fold(body).split())
+            body_vocab.append(frozenset(content_tokens(body)) - vocab)
         # What an entry is asked as (questions, title, keywords) decides the
         # topic; the words of its answer count too, for less: real questions
         # are long and say things ("stakeholders", "infrastructure") that the
@@ -161,16 +168,10 @@ class Index:
         self.q_norm: list[float] = [
             math.sqrt(sum(self.idf[w] ** 2 for w in text.split())) or 1.0 for text in self.q_text
         ]
-        self.vocab_list: list[str] = sorted(df)
         self.vocab = frozenset(df)
-        # Surface words (folded, not stemmed) for typo correction, grouped by
-        # first letter: a typo rarely hits the first letter, and requiring it
-        # keeps "loud" from becoming "cloud" or "employ" from becoming "deploy".
-        targets: set[str] = set(PHRASE_WORDS)
-        for entry in self.entries:
-            for phrase in (*entry.questions, entry.title, *entry.keywords):
-                targets.update(fold(phrase).split())
-        body_words = {w for entry in self.entries for w in fold(plain_markup(entry.answer)).split()}
+        # Correction targets grouped by first letter and length: a typo rarely
+        # hits the first letter, and requiring it keeps "loud" from becoming
+        # "cloud" or "employ" from becoming "deploy".
         self.known_words = frozenset(targets | body_words | STOPWORDS | GENERIC)
         self.known_stems = frozenset(stem(w) for w in self.known_words)
         by_shape: dict[tuple[str, int], list[str]] = {}

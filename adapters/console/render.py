@@ -44,9 +44,11 @@ def render_rich(reply: Reply) -> RenderableType:
     links = reply.suggestions or reply.related
     if links:
         # A decline's own text introduces its suggestions; related entries get a label.
-        lines = Text("" if reply.suggestions else "Related:", style="bold")
+        lines = Text() if reply.suggestions else Text("Related:", style="bold")
         for i, link in enumerate(links, start=1):
-            lines.append(f"{chr(10) if i > 1 or not reply.suggestions else ''}  {i}. {link.title}")
+            if lines:
+                lines.append("\n")
+            lines.append(f"  {i}. {link.title}")
         parts.append(lines)
     if reply.credits:
         parts.append(Text("Sources: " + "; ".join(c.text for c in reply.credits), style="dim"))
