@@ -7,8 +7,6 @@ use: it recognises the commands (empty input, help, topics, compare
 
 from __future__ import annotations
 
-import re
-
 from rapidfuzz import fuzz
 
 from .engine import Answer, Engine
@@ -201,18 +199,6 @@ def find_dimension(kb: KnowledgeBase, text: str) -> Dimension | None:
     return best[1] if best else None
 
 
-# "What can you answer?", "what kinds of questions can I ask you?": asking
-# what the bot knows is answered by the `about` entry (all filler words, so
-# the matcher cannot see them).
-_CAPABILITY = re.compile(
-    r"^(?:so |and |ok )?(?:what|which)(?: (?:kinds?|types?|sorts?)(?: of)?)?(?: (?:questions|things|topics|stuff))?"
-    r" (?:can|could|should|do|may) (?:i|we) ask(?: you| about)?$"
-    r"|^what (?:can|do) you (?:answer|know about|cover)$"
-    r"|^what (?:questions|topics) (?:can|do) you (?:answer|cover|know)$"
-    r"|^how (?:do|can|should) (?:i|we) (?:use|ask) (?:you|this|this thing|it)$"
-)
-ABOUT_ENTRY = "about"
-
 _HELP = {"help", "h", "commands", "usage", "what can i ask", "how do i use this", "how do i use you"}
 _TOPICS = {"topics", "topic", "list", "list topics", "index", "menu"}
 _SOURCES = {"sources", "source", "references", "refs", "credits", "bibliography"}
@@ -237,8 +223,6 @@ def respond(engine: Engine, text: str) -> Reply:
         return topics_reply(kb)
     if command in _SOURCES:
         return sources_reply(kb)
-    if _CAPABILITY.match(command) and kb.get(ABOUT_ENTRY) is not None:
-        return entry_reply(kb, kb.by_id[ABOUT_ENTRY], kind="answer", score=100.0, question=cleaned, notice=notice)
     if command in _COMPARE:
         return compare_reply(kb, kb.dimensions)
     first, _, rest = command.partition(" ")

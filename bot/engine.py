@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from .knowledge import Entry, KnowledgeBase
 from .reply import plain as plain_markup
@@ -37,11 +37,14 @@ from .text import (
     GENERIC,
     PHRASE_WORDS,
     ROLE_TOKENS,
+    SELF,
     STEMMED_GENERIC,
     STOPWORDS,
+    addresses_bot,
     clean_input,
     content_tokens,
     fold,
+    self_words,
     stem,
 )
 
@@ -71,9 +74,11 @@ class Thresholds:
     # a question the knowledge holds ("explain it with an analogy").
     lone_word_fuzz: float = 85.0
     role_only_fuzz: float = 88.0  # fuzz that answers a question of role names alone
+    self_fuzz: float = 75.0  # word-for-word match that answers a question about the bot itself
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+ABOUT_TOPIC = "about"  # the topic of entries about the bot itself
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class Answer:
 class Decline:
     score: float
     suggestions: tuple[Entry, ...]
-    reason: str  # "empty", "unknown-words", "off-topic", "low-score"
+    reason: str  # "empty", "unknown-words", "off-topic", "low-score", "small-talk"
 
 
 Result = Answer | Decline
@@ -104,6 +109,9 @@ class Analysis:
     has_role: bool
     domain_words: int  # known topic words that are neither role names nor generic
     scores: tuple[tuple[str, float, float, float], ...]  # (entry id, final, fuzz, overlap)
+    # A question about the bot itself ("who are you"): its closest phrasing
+    # among those asked of the bot, compared word for word, filler included.
+    self_match: tuple[str, float] | None = None
 
     @property
     def has_domain(self) -> bool:
@@ -150,6 +158,14 @@ class Index:
         # answer uses but no curated phrasing does.
         self.entry_vocab = entry_vocab
         self.body_vocab = body_vocab
+        # Phrasings of the entries about the bot itself ("who are you",
+        # "what can this bot do"), word for word.
+        self.self_phrasings: list[tuple[tuple[str, ...], int]] = [
+            (tuple(self_words(q)), ei)
+            for ei, entry in enumerate(self.entries)
+            if entry.topic == ABOUT_TOPIC
+            for q in entry.questions
+        ]
         self.postings: dict[str, tuple[int, ...]] = {t: tuple(v) for t, v in postings.items()}
         df: dict[str, int] = {}
         for vocab, body in zip(entry_vocab, body_vocab, strict=True):
@@ -220,7 +236,20 @@ class Engine:
     def tokens(self, cleaned: str) -> tuple[list[str], dict[str, str]]:
         """Content tokens of a cleaned question, typos corrected."""
         corrected: dict[str, str] = {}
-        return content_tokens(cleaned, self._corrector(corrected)), corrected
+        tokens = content_tokens(cleaned, self._corrector(corrected))
+        # "Who are you", "what can you do", "where does your info come from":
+        # a question put to the bot that names nothing of the domain is about
+        # the bot itself. One that does ("can you explain DS vs MLE") is not.
+        if SELF not in tokens and addresses_bot(cleaned) and not self._names_domain(tokens):
+            tokens.insert(0, SELF)
+        return tokens, corrected
+
+    def _names_domain(self, tokens: list[str]) -> bool:
+        """A role name or a topic word among `tokens`."""
+        idx = self.index
+        return any(
+            t in ROLE_TOKENS or (t in idx.asked_vocab and t not in STEMMED_GENERIC and t != SELF) for t in tokens
+        )
 
     def _candidates(self, known: list[str], cap: int) -> list[int]:
         """Phrasings sharing a word with the question, rarest words first,
@@ -239,18 +268,21 @@ class Engine:
     def analyse(self, text: str) -> Analysis:
         cleaned, _ = clean_input(text)
         tokens, corrected = self.tokens(cleaned)
-        return self._analyse_tokens(tokens, corrected)
+        return self._analyse_tokens(tokens, corrected, cleaned)
 
-    def _analyse_tokens(self, tokens: list[str], corrected: dict[str, str]) -> Analysis:
+    def _analyse_tokens(self, tokens: list[str], corrected: dict[str, str], cleaned: str = "") -> Analysis:
         idx = self.index
         known = [t for t in tokens if t in idx.vocab]
         has_role = any(t in ROLE_TOKENS for t in known)
         domain_words = sum(
-            1 for t in known if t in idx.asked_vocab and t not in STEMMED_GENERIC and t not in ROLE_TOKENS
+            1 for t in known if t in idx.asked_vocab and t not in STEMMED_GENERIC and t not in ROLE_TOKENS and t != SELF
         )
         coverage = len(known) / len(tokens) if tokens else 0.0
+        self_match = None
+        if SELF in tokens and not has_role and domain_words == 0:
+            self_match = self._self_match(cleaned, tokens)
         if not known:
-            return Analysis(tuple(tokens), (), corrected, coverage, has_role, domain_words, ())
+            return Analysis(tuple(tokens), (), corrected, coverage, has_role, domain_words, (), self_match)
         query = " ".join(tokens)
         # A question with neither a role nor a topic word will be declined;
         # it is scored only for "did you mean", on fewer candidates.
@@ -289,7 +321,29 @@ class Engine:
             final = t.fuzz_weight * fz + t.overlap_weight * 100 * overlap + t.cosine_weight * 100 * cosine.get(ei, 0.0)
             scored.append((idx.entries[ei].id, final / norm, fz, overlap))
         scored.sort(key=lambda s: (-s[1], s[0]))
-        return Analysis(tuple(tokens), tuple(known), corrected, coverage, has_role, domain_words, tuple(scored))
+        return Analysis(
+            tuple(tokens), tuple(known), corrected, coverage, has_role, domain_words, tuple(scored), self_match
+        )
+
+    def _self_match(self, cleaned: str, tokens: list[str]) -> tuple[str, float] | None:
+        """The closest phrasing asked of the bot itself, on all the words.
+
+        Questions put to the bot are all filler to the matcher ("who are
+        you", "what can you do"), and so is small talk ("how are you", "what
+        do you do after work"): only a close match on every word, in order,
+        tells them apart."""
+        idx = self.index
+        if not idx.self_phrasings:
+            return None
+        asked = self_words(cleaned, self._corrector({}))
+        best: tuple[str, float] | None = None
+        for words, ei in idx.self_phrasings:
+            if any(tok not in idx.entry_vocab[ei] for tok in tokens):
+                continue  # "what are you feeling today": not what the entry is asked
+            score = 100.0 * Indel.normalized_similarity(asked, words)
+            if best is None or score > best[1]:
+                best = (idx.entries[ei].id, score)
+        return best
 
     def _best_cosine(self, tokens: list[str], cands: list[int]) -> dict[int, float]:
         """Per entry, the best IDF-weighted cosine between the question and
@@ -317,12 +371,17 @@ class Engine:
         tokens, corrected = self.tokens(cleaned)
         if not tokens:
             return Decline(0.0, (), "empty")
-        a = self._analyse_tokens(tokens, corrected)
+        a = self._analyse_tokens(tokens, corrected, cleaned)
         return self.decide(a)
 
     def decide(self, a: Analysis) -> Result:
         t = self.t
         by_id = self.kb.by_id
+        if a.self_match is not None:
+            self_id, self_score = a.self_match
+            if self_score >= t.self_fuzz:
+                return Answer(by_id[self_id], round(self_score, 1), ())
+            return Decline(self_score, (by_id[self_id],), "small-talk")
         if not a.scores:
             return Decline(0.0, (), "unknown-words")
         best_id, best, best_fuzz, _ = a.scores[0]

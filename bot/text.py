@@ -75,6 +75,7 @@ _DIGIT_SPLIT = re.compile(r"(?<=[a-z])(?=\d{2,})|(?<=\d)(?=[a-z]{3,})")
 # role names are the heart of the domain, so every way chat spells them
 # collapses to one token each.
 PHRASES: dict[str, str] = {}
+SELF = "bot"  # the token for the bot itself
 
 
 def _add(canonical: str, *variants: str) -> None:
@@ -117,8 +118,6 @@ _add(
     "ml eng",
     "ml engs",
     "ml engg",
-    "ml enginer",
-    "ml engineeer",
     "mle",
     "mles",
     "m l e",
@@ -204,7 +203,8 @@ _add("degree", "degree", "degrees", "bachelor", "bachelors", "bsc")
 _add("year", "yrs", "yr", "years", "year")
 _add("you", "u", "ya", "yourself")
 _add("your", "ur", "yours")
-_add("analogy", "analogy", "analogies", "metaphor", "metaphors", "eli5", "layman", "laymans")
+_add("analogy", "analogy", "analogies", "metaphor", "metaphors")
+_add("define", "definition", "definitions", "define", "defined", "defining", "meaning of", "job description")
 _add(
     "handoff",
     "handoff",
@@ -223,8 +223,8 @@ _add("fullstack", "full stack", "fullstack")
 _add("fullstack datascientist", "full stack data scientist", "full stack data scientists", "fullstack data scientist")
 _add("cicd", "cicd", "ci cd", "continuous integration", "continuous deployment", "continuous delivery")
 _add("etl", "etl", "elt", "extract transform load")
-_add("bot", "bot", "chatbot", "this bot", "the bot")
-_add("roldiff", "role diff", "roldiff", "roles diff", "roledif")
+# The bot itself, by any name: "what can this bot do", "how does role-diff work".
+_add(SELF, "bot", "chatbot", "this bot", "the bot", "role diff", "roldiff", "roles diff", "roledif")
 _add(
     "",
     "btw",
@@ -248,6 +248,37 @@ _add(
     "folks",
     "y all",
     "yall",
+    # How people talk to a bot: they say nothing about what is asked.
+    "tldr",
+    "tl dr",
+    "eli5",
+    "eli 5",
+    "explain like im 5",
+    "explain like im five",
+    "explain like i m 5",
+    "explain like i m five",
+    "like im 5",
+    "like im five",
+    "quick question",
+    "quick q",
+    "real quick",
+    "sup",
+    "hiya",
+    "heya",
+    "howdy",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "greetings",
+    "bro",
+    "dude",
+    "mate",
+    "asking for a friend",
+    "in plain english",
+    "in simple terms",
+    "in layman terms",
+    "in laymans terms",
+    "in a nutshell",
 )
 
 # Every word a phrase is built from ("scientist", "learning"): typo
@@ -297,7 +328,8 @@ more less most least average spend spent hour hours future trend trends market d
 difficult hard easy easier harder fun enjoy like love hate prefer interest interested interesting
 describe description definition define defined meaning mean means real word words term terms name names
 kind kinds type types sort sorts lot lots many much should shall
-salary income bot ai employ employs employer employed employee boss computer human robot
+salary income ai made built created create creator programmed
+employ employs employer employed employee boss computer human robot
 """.split()
 )
 # The second group above are everyday words the knowledge also uses: "what's
@@ -347,6 +379,37 @@ def fold(text: str) -> str:
 WordFix = Callable[[str], str]
 
 
+# The bot addressed by name ("hey bot, ...", "@role-diff ...", "..., bot?")
+# is a vocative: it says who is asked, not what.
+_VOCATIVE = re.compile(
+    r"^(?:(?:hey|hi|hello|yo|ok|okay|oi|dear|so|um|ey)\s+)*(?:role\s?diff|roldiff|bot|chatbot)(?:\s+|$)"
+    r"|(?<!\bthis)(?<!\bthe)(?<!\ba)(?<!\byour)(?<!\bmy)\s+(?:role\s?diff|bot|chatbot)$"
+)
+# What a question asks for, said with words that alone are generic: "how
+# much do they make", "who gets paid more", "which one pays better" ask
+# about pay, and a comparison of pay between the two roles.
+_INTENTS = [
+    (
+        re.compile(r"\bhow much (?:\w+ ){0,6}?(?:make|makes|making|earns?|earning|gets? paid|paid|pays?)\b"),
+        " salary ",
+    ),
+    (
+        re.compile(
+            r"\b(?:who|which(?: one| role| job| career| path)?) (?:\w+ ){0,2}?"
+            r"(?:makes?|earns?|gets? paid|is paid|pays?|paid) (?:more|better|best|most|higher|less|the most)\b"
+        ),
+        " salary datascientist mlengineer ",
+    ),
+    (re.compile(r"\b(?:better|higher|best|more|well) paid\b|\bpays? (?:more|better|best)\b"), " salary "),
+    (re.compile(r"\bmake (?:more|less|the most) money\b"), " salary "),
+]
+
+
+def strip_vocative(folded: str) -> str:
+    """Folded text without the bot's name used to address it."""
+    return _VOCATIVE.sub(" ", folded).strip()
+
+
 def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
     """All words, with role names and variants rewritten to canonical tokens.
 
@@ -356,6 +419,9 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
     folded = fold(text)
     if fix is not None:
         folded = " ".join(fix(w) for w in folded.split())
+    folded = strip_vocative(folded)
+    for pattern, intent in _INTENTS:  # the words stay; what they ask is added
+        folded = pattern.sub(lambda m, intent=intent: f"{m.group(0)} {intent}", folded)
     folded = _PHRASE_RE.sub(lambda m: PHRASES[m.group(0)], folded)
     return [stem(w) if w not in _CANONICAL else w for w in folded.split()]
 
@@ -376,6 +442,29 @@ def content_tokens(text: str, fix: WordFix | None = None) -> list[str]:
         if w and w not in STEMMED_STOPWORDS and w not in seen:
             seen[w] = None
     return list(seen)
+
+
+_SECOND_PERSON = re.compile(r"\b(?:you|your|yours|yourself|u|ur)\b")
+
+
+def addresses_bot(text: str) -> bool:
+    """Whether a question speaks to the bot ("who are you", "what can u do")."""
+    return _SECOND_PERSON.search(fold(text)) is not None
+
+
+_SELF_NAMES = re.compile(r"\b(?:(?:this|the) (?:bot|chatbot|thing)|role diff|roldiff)\b")
+_CHAT_SPELLING = {"u": "you", "ur": "your", "r": "are", "info": "information", "ya": "you"}
+
+
+def self_words(text: str, fix: WordFix | None = None) -> list[str]:
+    """The words of a question put to the bot, every word kept, the bot's
+    names and chat spellings made one ("what can this bot do" = "what can
+    u do" = "what can you do")."""
+    folded = fold(text)
+    if fix is not None:
+        folded = " ".join(fix(w) for w in folded.split())
+    folded = _SELF_NAMES.sub("you", strip_vocative(folded))
+    return [_CHAT_SPELLING.get(w, w) for w in folded.split()]
 
 
 def question_key(text: str) -> str:
