@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
+from .context import Turn
 from .engine import Answer, Engine
 from .knowledge import Dimension, Entry, KnowledgeBase
 from .reply import Bullets, ComparisonRow, Credit, Link, Paragraph, Reply, parse_blocks
@@ -205,37 +206,45 @@ _SOURCES = {"sources", "source", "references", "refs", "credits", "bibliography"
 _COMPARE = {"compare", "comparison", "table", "compare table", "comparison table", "side by side"}
 
 
-def respond(engine: Engine, text: str) -> Reply:
+def respond(engine: Engine, text: str, previous: Turn | None = None) -> Reply:
     """The reply for any text a user sent. Never raises for any str."""
+    return respond_turn(engine, text, previous)[0]
+
+
+def respond_turn(engine: Engine, text: str, previous: Turn | None = None) -> tuple[Reply, Turn | None]:
+    """The reply, and the turn a follow-up may borrow from (None: keep the
+    previous one, for built-ins and declines).
+
+    `previous` is the conversation's last answered turn."""
     kb = engine.kb
     cleaned, cut = clean_input(text if isinstance(text, str) else str(text))
     notice = CUT_NOTICE if cut else None
     command = fold(cleaned)
     if not command:
         if cleaned:  # only punctuation or symbols: nothing to answer
-            return decline_reply(kb, (), cleaned, 0.0, notice)
-        return overview_reply(kb)
+            return decline_reply(kb, (), cleaned, 0.0, notice), None
+        return overview_reply(kb), None
     if command.startswith("role diff "):  # "/role-diff help" typed in a message
         command = command[len("role diff ") :]
     if command in _HELP:
-        return help_reply(kb)
+        return help_reply(kb), None
     if command in _TOPICS:
-        return topics_reply(kb)
+        return topics_reply(kb), None
     if command in _SOURCES:
-        return sources_reply(kb)
+        return sources_reply(kb), None
     if command in _COMPARE:
-        return compare_reply(kb, kb.dimensions)
+        return compare_reply(kb, kb.dimensions), None
     first, _, rest = command.partition(" ")
     if first in {"compare", "comparison"} and rest:
         dim = find_dimension(kb, rest)
         if dim is not None:
-            return compare_reply(kb, (dim,))
+            return compare_reply(kb, (dim,)), None
         leftover = [t for t in content_tokens(rest) if t not in ROLE_TOKENS and t not in STEMMED_GENERIC]
         if not leftover:  # "compare ds and mle": the whole table
-            return compare_reply(kb, kb.dimensions)
-    result = engine.match(cleaned)
+            return compare_reply(kb, kb.dimensions), None
+    result = engine.match(cleaned, previous)
     if isinstance(result, Answer):
-        return entry_reply(
+        reply = entry_reply(
             kb,
             result.entry,
             kind="answer",
@@ -244,4 +253,5 @@ def respond(engine: Engine, text: str) -> Reply:
             question=cleaned,
             notice=notice,
         )
-    return decline_reply(kb, result.suggestions, cleaned, result.score, notice)
+        return reply, Turn(result.entry.id, result.tokens)
+    return decline_reply(kb, result.suggestions, cleaned, result.score, notice), None

@@ -13,6 +13,7 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -165,6 +166,20 @@ def _reply_json(question: str, reply: object) -> dict[str, object]:
     }
 
 
+def batch_line(line: str) -> tuple[str, str | None]:
+    """A batch input line: plain text is the question; a JSON object gives
+    "question" and, optionally, "conversation" (any id)."""
+    if line.lstrip().startswith("{"):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return line, None
+        if isinstance(obj, dict) and isinstance(obj.get("question"), str):
+            conv = obj.get("conversation")
+            return obj["question"], None if conv is None else str(conv)
+    return line, None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from .service import Asker
 
@@ -183,10 +198,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
             return 0
         # batch mode: one question per stdin line, one JSON (or text) answer per line
         # (always JSON: other tools read this format line by line)
+        # A line may be a JSON object {"question": ..., "conversation": ...}:
+        # lines of one conversation are asked in order, follow-ups in context.
         for raw in sys.stdin:
-            question = raw.rstrip("\r\n")
-            reply = service.ask(question, asker)
-            print(json.dumps(_reply_json(question, reply), ensure_ascii=False), flush=True)
+            question, conversation = batch_line(raw.rstrip("\r\n"))
+            reply = service.ask(question, replace(asker, conversation=conversation))
+            out = _reply_json(question, reply)
+            if conversation is not None:
+                out["conversation"] = conversation
+            print(json.dumps(out, ensure_ascii=False), flush=True)
         return 0
     finally:
         service.close()

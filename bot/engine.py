@@ -25,12 +25,14 @@ How a question is matched (precision first):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Indel
 
+from .context import Turn
 from .knowledge import Entry, KnowledgeBase
 from .reply import plain as plain_markup
 from .text import (
@@ -39,6 +41,7 @@ from .text import (
     ROLE_TOKENS,
     SELF,
     STEMMED_GENERIC,
+    STEMMED_TOPIC_GENERIC,
     STOPWORDS,
     addresses_bot,
     clean_input,
@@ -46,6 +49,7 @@ from .text import (
     fold,
     self_words,
     stem,
+    strip_vocative,
 )
 
 
@@ -74,11 +78,23 @@ class Thresholds:
     # a question the knowledge holds ("explain it with an analogy").
     lone_word_fuzz: float = 85.0
     role_only_fuzz: float = 88.0  # fuzz that answers a question of role names alone
+    no_role_fuzz: float = 86.0  # fuzz needed when a question names no role and does not ask who
+    follow_up_max_words: int = 3  # a message of a role name and this few words is a follow-up
     self_fuzz: float = 75.0  # word-for-word match that answers a question about the bot itself
 
 
 DEFAULT_THRESHOLDS = Thresholds()
 ABOUT_TOPIC = "about"  # the topic of entries about the bot itself
+PERSON_ROLES = frozenset({"datascientist", "mlengineer"})  # the two roles, as tokens
+_ASKS_WHO = re.compile(r"\b(?:who|whos|whose|whom)\b")
+# Words by which a message refers back to the roles it followed.
+_REFERS_BACK = frozenset("they them their theirs these those each both either he she his her it its that".split())
+# How a message that continues a conversation starts ("and data scientists?",
+# "what about MLEs?", "same for ML engineers").
+_FOLLOW_UP_CUE = re.compile(
+    r"^(?:and|but|or|so|also|ok|okay|then|what about|how about|what of|same for|same with|same question for"
+    r"|same thing for|for|vs|versus|compared to|compared with|how does that compare for|what if|now for)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,10 @@ class Answer:
     entry: Entry
     score: float
     runners_up: tuple[Entry, ...]
+    # The tokens it was matched on; for a follow-up, with what it borrowed
+    # from the previous turn (what the next follow-up borrows from).
+    tokens: tuple[str, ...] = ()
+    follow_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,7 @@ class Analysis:
     # A question about the bot itself ("who are you"): its closest phrasing
     # among those asked of the bot, compared word for word, filler included.
     self_match: tuple[str, float] | None = None
+    asks_who: bool = False  # "who monitors models?": a question about roles, even unnamed
 
     @property
     def has_domain(self) -> bool:
@@ -246,9 +267,17 @@ class Engine:
 
     def _names_domain(self, tokens: list[str]) -> bool:
         """A role name or a topic word among `tokens`."""
-        idx = self.index
-        return any(
-            t in ROLE_TOKENS or (t in idx.asked_vocab and t not in STEMMED_GENERIC and t != SELF) for t in tokens
+        return any(t in ROLE_TOKENS or self._topic_word(t) for t in tokens)
+
+    def _topic_word(self, tok: str) -> bool:
+        """A word the knowledge is asked with that says what about: not a
+        role name, not generic, not a number, not the bot."""
+        return (
+            tok in self.index.asked_vocab
+            and tok not in STEMMED_GENERIC
+            and tok not in ROLE_TOKENS
+            and tok != SELF
+            and not tok.isdigit()
         )
 
     def _candidates(self, known: list[str], cap: int) -> list[int]:
@@ -279,10 +308,11 @@ class Engine:
         )
         coverage = len(known) / len(tokens) if tokens else 0.0
         self_match = None
+        asks_who = _ASKS_WHO.search(fold(cleaned)) is not None
         if SELF in tokens and not has_role and domain_words == 0:
             self_match = self._self_match(cleaned, tokens)
         if not known:
-            return Analysis(tuple(tokens), (), corrected, coverage, has_role, domain_words, (), self_match)
+            return Analysis(tuple(tokens), (), corrected, coverage, has_role, domain_words, (), self_match, asks_who)
         query = " ".join(tokens)
         # A question with neither a role nor a topic word will be declined;
         # it is scored only for "did you mean", on fewer candidates.
@@ -322,7 +352,15 @@ class Engine:
             scored.append((idx.entries[ei].id, final / norm, fz, overlap))
         scored.sort(key=lambda s: (-s[1], s[0]))
         return Analysis(
-            tuple(tokens), tuple(known), corrected, coverage, has_role, domain_words, tuple(scored), self_match
+            tuple(tokens),
+            tuple(known),
+            corrected,
+            coverage,
+            has_role,
+            domain_words,
+            tuple(scored),
+            self_match,
+            asks_who,
         )
 
     def _self_match(self, cleaned: str, tokens: list[str]) -> tuple[str, float] | None:
@@ -365,14 +403,69 @@ class Engine:
                 best[ei] = cos
         return best
 
-    def match(self, text: str) -> Result:
-        """Answer or decline a question (built-in commands are not handled here)."""
+    def match(self, text: str, previous: Turn | None = None) -> Result:
+        """Answer or decline a question (built-in commands are not handled here).
+
+        `previous` is the conversation's last answered turn: a follow-up
+        that names no role, or only a role, borrows from it (see
+        `follow_up_tokens`)."""
         cleaned, _ = clean_input(text)
         tokens, corrected = self.tokens(cleaned)
         if not tokens:
             return Decline(0.0, (), "empty")
-        a = self._analyse_tokens(tokens, corrected, cleaned)
-        return self.decide(a)
+        if previous is not None:
+            borrowed = self.follow_up_tokens(cleaned, tokens, previous)
+            if borrowed is not None:
+                result = self.decide(self._analyse_tokens(borrowed, corrected, cleaned))
+                if isinstance(result, Answer):
+                    return replace(result, tokens=tuple(borrowed), follow_up=True)
+        result = self.decide(self._analyse_tokens(tokens, corrected, cleaned))
+        if isinstance(result, Answer):
+            return replace(result, tokens=tuple(tokens))
+        return result
+
+    def follow_up_tokens(self, cleaned: str, tokens: list[str], previous: Turn) -> list[str] | None:
+        """What a follow-up asks once completed from the previous turn, or
+        None when it stands alone or cannot borrow.
+
+        - Only a role, as a follow-up ("and data scientists?", "what about
+          MLEs?", "ML engineers?"): the previous question, with this role.
+        - A topic but no role ("and how much do they make?", "what tools do
+          they use?"): this question, about the previous turn's roles.
+        - Neither a role nor a topic word ("what's the weather in London"):
+          nothing to complete; it is judged alone (and declined).
+        """
+        idx = self.index
+        roles = [tok for tok in tokens if tok in PERSON_ROLES]
+        known_rest = [tok for tok in tokens if tok not in PERSON_ROLES and tok in idx.vocab and tok != SELF]
+        if roles:
+            if any(
+                tok in idx.asked_vocab and (tok not in STEMMED_GENERIC or tok in STEMMED_TOPIC_GENERIC)
+                for tok in known_rest
+            ):
+                return None  # it names its own topic: it stands alone
+            words = strip_vocative(fold(cleaned)).split()
+            elliptic = _FOLLOW_UP_CUE.match(" ".join(words)) is not None or len(words) <= self.t.follow_up_max_words
+            if not elliptic:
+                return None
+            kept = [tok for tok in previous.tokens if tok not in PERSON_ROLES]
+            return list(dict.fromkeys([*roles, *kept, *known_rest]))
+        if not self._names_domain(tokens) and not any(tok in STEMMED_TOPIC_GENERIC for tok in known_rest):
+            return None
+        # ... and it must read as a follow-up: it starts like one, refers to
+        # the roles ("they", "their"), or is a few words ("salary?"). "How do
+        # I version my code with git" names a topic word but asks its own thing.
+        words = fold(cleaned).split()
+        if not (
+            _FOLLOW_UP_CUE.match(" ".join(words))
+            or _REFERS_BACK.intersection(words)
+            or len(words) <= self.t.follow_up_max_words
+        ):
+            return None
+        prev_roles = [tok for tok in previous.tokens if tok in PERSON_ROLES]
+        if not prev_roles:
+            return None
+        return list(dict.fromkeys([*tokens, *prev_roles]))
 
     def decide(self, a: Analysis) -> Result:
         t = self.t
@@ -399,6 +492,12 @@ class Engine:
         if best < need_score and not (role_only and best_fuzz >= t.role_only_fuzz):
             return Decline(best, suggestions, "low-score")
         if not a.has_role and a.domain_words == 1 and best_fuzz < t.lone_word_fuzz:
+            return Decline(best, suggestions, "low-score")
+        # Naming no role and not asking who does something, a question is
+        # most often about a technique or a tool ("how do I version my code
+        # with git", "what is feature engineering"): only a close phrasing
+        # answers it.
+        if not a.has_role and not a.asks_who and best_fuzz < t.no_role_fuzz:
             return Decline(best, suggestions, "low-score")
         runners = tuple(by_id[s[0]] for s in a.scores[1:4] if s[1] >= best - t.runner_up_margin and s[1] >= t.suggest)
         return Answer(by_id[best_id], round(best, 1), runners)

@@ -9,11 +9,12 @@ CLINC off-topic queries) expect `none` for every row.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .builtins import respond
+from .builtins import respond_turn
+from .context import Turn
 from .engine import Engine
 
 
@@ -27,6 +28,8 @@ class Case:
     expected: frozenset[str]  # topic ids, and/or "none"
     source: str
     line: int
+    conversation: str | None = None  # rows with one id are turns of one conversation, in file order
+    kind: str | None = None  # the file's own label for the row (`kind` column), for reporting apart
 
 
 @dataclass
@@ -49,12 +52,37 @@ class Outcome:
 @dataclass
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
+    follow_ups: set[int] = field(default_factory=set)  # ids of cases that are a conversation's later turns
+
+    def part(self, keep: Callable[[Outcome], bool]) -> Report:
+        return Report([o for o in self.outcomes if keep(o)], self.follow_ups)
+
+    def parts(self) -> dict[str, Report]:
+        """Single questions and follow-up turns apart, and each `kind`."""
+        out: dict[str, Report] = {}
+        if self.follow_ups:
+            out["single questions"] = self.part(lambda o: id(o.case) not in self.follow_ups)
+            out["follow-up turns"] = self.part(lambda o: id(o.case) in self.follow_ups)
+        for kind in sorted({o.case.kind for o in self.outcomes if o.case.kind}):
+            out[f"kind {kind}"] = self.part(lambda o, k=kind: o.case.kind == k)
+        return out
 
     def _in_scope(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.case.expected != frozenset({"none"})]
 
     def _none_rows(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.case.expected == frozenset({"none"})]
+
+    def summary(self) -> dict[str, object]:
+        ins, nones = self._in_scope(), self._none_rows()
+        return {
+            "questions": len(self.outcomes),
+            "in_scope": len(ins),
+            "in_scope_accuracy": sum(o.kind == "right" for o in ins) / len(ins) if ins else None,
+            "wrong_topic_rate": sum(o.kind == "wrong-topic" for o in ins) / len(ins) if ins else None,
+            "none_rows": len(nones),
+            "false_answer_rate": sum(o.kind == "false-answer" for o in nones) / len(nones) if nones else None,
+        }
 
     def figures(self) -> dict[str, object]:
         ins, nones = self._in_scope(), self._none_rows()
@@ -75,6 +103,7 @@ class Report:
             "none_rows": len(nones),
             "false_answer_rate": false / len(nones) if nones else None,
             "per_topic": per_topic,
+            "parts": {name: part.summary() for name, part in self.parts().items()},
             "misses": [
                 {
                     "question": o.case.question,
@@ -109,6 +138,8 @@ def read_cases(path: Path) -> list[Case]:
             raise EvalFileError(f"{path}:1: no 'question' column in the header")
         qi = cols.index("question")
         ei = cols.index("expected") if "expected" in cols else None
+        ci = cols.index("conversation") if "conversation" in cols else None
+        ki = cols.index("kind") if "kind" in cols else None
         cases: list[Case] = []
         try:
             for lineno, row in enumerate(reader, start=2):
@@ -117,16 +148,38 @@ def read_cases(path: Path) -> list[Case]:
                 if len(row) <= qi or (ei is not None and len(row) <= ei):
                     raise EvalFileError(f"{path}:{lineno}: expected {len(cols)} tab-separated fields")
                 expected = {"none"} if ei is None else {t.strip() for t in row[ei].split(",") if t.strip()}
-                cases.append(Case(row[qi], frozenset(expected or {"none"}), str(path), lineno))
+                conv = row[ci].strip() if ci is not None and len(row) > ci else ""
+                kind = row[ki].strip() if ki is not None and len(row) > ki else ""
+                cases.append(
+                    Case(
+                        row[qi],
+                        frozenset(expected or {"none"}),
+                        str(path),
+                        lineno,
+                        f"{path}#{conv}" if conv else None,
+                        kind or None,
+                    )
+                )
         except (csv.Error, UnicodeDecodeError) as exc:
             raise EvalFileError(f"{path}: {exc}") from exc
     return cases
 
 
 def evaluate(engine: Engine, cases: Iterable[Case]) -> Report:
+    """Answer every case; turns of one conversation in order, each follow-up
+    with its conversation's context, exactly as the service does."""
     report = Report()
+    context: dict[str, Turn] = {}
+    seen: set[str] = set()
     for case in cases:
-        reply = respond(engine, case.question)
+        previous = context.get(case.conversation) if case.conversation else None
+        reply, turn = respond_turn(engine, case.question, previous)
+        if case.conversation:
+            if turn is not None:
+                context[case.conversation] = turn
+            if case.conversation in seen:
+                report.follow_ups.add(id(case))
+            seen.add(case.conversation)
         if reply.kind == "answer":
             report.outcomes.append(Outcome(case, reply.topic, reply.entry_id, reply.score))
         else:
@@ -164,4 +217,14 @@ def format_report(figures: dict[str, object], show_misses: int = 60) -> str:
     lines.append(f"in-scope accuracy: {_pct(figures['in_scope_accuracy'])} of {figures['in_scope']}")
     lines.append(f"wrong-topic rate: {_pct(figures['wrong_topic_rate'])} of {figures['in_scope']}")
     lines.append(f"false answers on none rows: {_pct(figures['false_answer_rate'])} of {figures['none_rows']}")
+    parts = figures.get("parts") or {}
+    assert isinstance(parts, dict)
+    if parts:
+        lines.append("")
+        lines.append(f"{'part':<20} {'rows':>5} {'in-scope right':>15} {'wrong topic':>12} {'false answers':>14}")
+        for name, f in parts.items():
+            lines.append(
+                f"{name:<20} {f['questions']:>5} {_pct(f['in_scope_accuracy']):>15}"
+                f" {_pct(f['wrong_topic_rate']):>12} {_pct(f['false_answer_rate']):>14}"
+            )
     return "\n".join(lines)

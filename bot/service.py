@@ -1,7 +1,8 @@
 """The one object adapters talk to: ask, show an entry, record feedback.
 
-It composes the engine (what to answer), the built-ins and the interaction
-log (what happened), and times each answer. It holds no per-request state.
+It composes the engine (what to answer), the built-ins, the conversation
+context (what a follow-up may borrow, in memory only) and the interaction log
+(what happened), and times each answer.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from .builtins import entry_reply, respond
+from .builtins import entry_reply, respond, respond_turn
+from .context import Conversations
 from .engine import Engine
 from .knowledge import KnowledgeBase, load_knowledge
 from .log import FeedbackEvent, InteractionLog, QuestionEvent, now
@@ -28,12 +30,19 @@ class Asker:
     platform: str
     user_id: str | None = None
     channel_kind: str | None = None
+    # The conversation this message belongs to (a thread, a DM, a console
+    # session): follow-ups in it borrow from the previous answer. None:
+    # every message stands alone.
+    conversation: str | None = None
 
 
 class RoleDiff:
-    def __init__(self, engine: Engine, log: InteractionLog | None = None) -> None:
+    def __init__(
+        self, engine: Engine, log: InteractionLog | None = None, conversations: Conversations | None = None
+    ) -> None:
         self.engine = engine
         self.log = log or InteractionLog("", enabled=False)
+        self.conversations = conversations if conversations is not None else Conversations()
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -48,7 +57,10 @@ class RoleDiff:
 
     def ask(self, text: str, asker: Asker) -> Reply:
         start = time.perf_counter()
-        reply = respond(self.engine, text)
+        key = f"{asker.platform}:{asker.conversation}" if asker.conversation else None
+        reply, turn = respond_turn(self.engine, text, self.conversations.get(key))
+        if turn is not None:
+            self.conversations.put(key, turn)
         latency_ms = (time.perf_counter() - start) * 1000
         if reply.kind in ("answer", "decline"):
             outcome = "answered" if reply.kind == "answer" else "declined"

@@ -336,6 +336,19 @@ employ employs employer employed employee boss computer human robot
 # my salary" or "are you a bot" is small talk until a role is named.
 
 
+# Everyday words among those that name a topic once a conversation is about
+# the roles: "and how much do they make?" (salary), "what tools do they use?".
+# A follow-up naming one of them borrows the previous turn's roles; alone, they
+# stay generic ("what's my salary" is small talk).
+TOPIC_GENERIC = frozenset(
+    """
+salary income money skill skills tool tools title titles career careers demand market future daily typical
+day week responsibility responsibilities responsible code coding example examples learn become switch
+move moving choose pick difference compare comparison overlap define description worth
+""".split()
+)
+
+
 def stem(word: str) -> str:
     """A deliberately light stemmer: plurals and the commonest verb endings."""
     n = len(word)
@@ -429,6 +442,7 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
 _CANONICAL = frozenset(w for v in PHRASES.values() for w in v.split())
 STEMMED_STOPWORDS = frozenset(stem(w) for w in STOPWORDS) | STOPWORDS
 STEMMED_GENERIC = frozenset(stem(w) for w in GENERIC) | GENERIC
+STEMMED_TOPIC_GENERIC = frozenset(stem(w) for w in TOPIC_GENERIC) | TOPIC_GENERIC
 
 # The tokens that name the roles or their fields: a question holding one is
 # about the domain whatever else it says.
