@@ -7,6 +7,7 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
+import uuid
 from pathlib import Path
 from typing import TextIO
 
@@ -79,7 +80,7 @@ def run_console(service: RoleDiff, stdin: TextIO | None = None, stdout: TextIO |
         user = getpass.getuser()
     except Exception:
         user = None
-    asker = Asker("console", user, "dm")
+    asker = Asker("console", user, "dm", f"session-{uuid.uuid4().hex}")  # the session is one conversation
     history = _setup_history() if interactive else None
     last: Reply | None = None
     if interactive:

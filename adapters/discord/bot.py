@@ -209,7 +209,9 @@ class RoleDiffBot(discord.Client):
     # -- interactions -----------------------------------------------------------
 
     async def on_command(self, interaction: discord.Interaction[Any], question: str) -> None:
-        reply = self.service.ask(question, Asker("discord", str(interaction.user.id), "command"))
+        user = str(interaction.user.id)
+        conversation = f"{interaction.channel_id}:{user}"  # one person, one channel or thread
+        reply = self.service.ask(question, Asker("discord", user, "command", conversation))
         await self.respond(interaction, reply, ephemeral=reply.kind == "decline", echo_question=True)
 
     def on_autocomplete(self, current: str) -> list[app_commands.Choice[str]]:
@@ -263,7 +265,9 @@ class RoleDiffBot(discord.Client):
         if not self._first_time(message.id):
             return
         kind = "dm" if is_dm else _channel_kind(message.channel)
-        reply = self.service.ask(question_text(message.content), Asker("discord", str(message.author.id), kind))
+        user = str(message.author.id)
+        conversation = f"{message.channel.id}:{user}"  # one person, one channel, thread or DM
+        reply = self.service.ask(question_text(message.content), Asker("discord", user, kind, conversation))
         await self.send_reply(message, reply, as_reply=not is_dm)
 
     def mentions_me(self, message: discord.Message) -> bool:

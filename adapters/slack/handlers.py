@@ -169,7 +169,10 @@ class SlackBot:
     async def on_command(self, ack: Ack, body: dict[str, Any]) -> None:
         text = bk.unescape(str(body.get("text") or ""))
         try:
-            reply = self.service.ask(text, Asker(PLATFORM, body.get("user_id"), "command"))
+            user = body.get("user_id")
+            # follow-ups by the same person in the same channel borrow context
+            conversation = f"command:{body.get('channel_id')}:{user}" if user else None
+            reply = self.service.ask(text, Asker(PLATFORM, user, "command", conversation))
             share = bk.share_value(reply, text)
             messages = bk.render(reply, echo=reply.question or None, share=share)
         except Exception:
@@ -214,7 +217,10 @@ class SlackBot:
         kind = "dm" if in_dm else ("thread" if thread_ts else "channel")
         text = bk.unescape(str(event.get("text") or ""))
         try:
-            reply = self.service.ask(text, Asker(PLATFORM, event.get("user"), kind))
+            # A thread is one conversation (a channel mention is answered in a
+            # thread under it); a DM outside threads is one conversation.
+            conversation = f"{channel}:{thread_ts}" if thread_ts else (str(channel) if in_dm else f"{channel}:{ts}")
+            reply = self.service.ask(text, Asker(PLATFORM, event.get("user"), kind, conversation))
             messages = bk.render(reply)
         except Exception:
             logger.exception("slack: could not answer a message")

@@ -1,0 +1,246 @@
+"""Answer quality by kind of question, as people write them: what is asked,
+chat talk, misspellings, questions about the bot, near misses, several parts,
+and follow-ups in a conversation. General cases, several phrasings each."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.context import Conversations, Turn
+from bot.engine import Answer, Engine
+from bot.service import Asker, RoleDiff
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def topic_of(engine: Engine, text: str) -> str | None:
+    result = engine.match(text)
+    return result.entry.topic if isinstance(result, Answer) else None
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # the role names come with chat talk around them
+        ("hey bot, ML engineer vs data scientist?", "difference"),
+        ("@role-diff whats the diffrence between ds and mle", "difference"),
+        ("hi role-diff! data sci vs ml eng?", "difference"),
+        ("TL;DR data scientist vs ML engineer pls", "difference"),
+        ("ELI5: DS vs MLE", "difference"),
+        ("quick question: how do data scientists and ML engineers differ?", "difference"),
+        ("yo bot what tools do ML engineers use", "tools"),
+        ("ok bot, how much do data scientists make?", "salary"),
+    ],
+)
+def test_chat_talk_is_filler(engine: Engine, text: str, topic: str) -> None:
+    assert topic_of(engine, text) == topic
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("who gets paid better", "salary"),
+        ("who earns more, DS or MLE?", "salary"),
+        ("which one pays more", "salary"),
+        ("how much does a machine learning engineer make", "salary"),
+        ("and how much do data scientists make?", "salary"),
+    ],
+)
+def test_pay_asked_without_the_word_salary(engine: Engine, text: str, topic: str) -> None:
+    assert topic_of(engine, text) == topic
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("what skils does a machine lerning enginer need", "skills"),
+        ("machine learning enginner salary", "salary"),
+        ("data scienist vs machine lerning engneer", "difference"),
+        ("what toools do data scientsts use", "tools"),
+    ],
+)
+def test_misspelt_role_names_written_out(engine: Engine, text: str, topic: str) -> None:
+    assert topic_of(engine, text) == topic
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "who are you",
+        "who r u?",
+        "what can you do",
+        "what can u do?",
+        "where does your information come from",
+        "what are your sources",
+        "what is this bot?",
+        "what kinds of questions can I ask you?",
+    ],
+)
+def test_questions_about_the_bot_itself(engine: Engine, text: str) -> None:
+    assert topic_of(engine, text) == "about"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how are you",
+        "what do you do after work",
+        "where are you from",
+        "what are you feeling today",
+        "thanks for your help",
+        "what is your favourite colour",
+    ],
+)
+def test_small_talk_to_the_bot_is_declined(engine: Engine, text: str) -> None:
+    assert topic_of(engine, text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is feature engineering",
+        "how do I version my code with git",
+        "how do I write unit tests for my model code",
+        "how much do software engineers make",
+        "how do I build an etl pipeline in airflow",
+        "how to clean data in pandas",
+        "what is a confusion matrix",
+        "how do I set up CI/CD for a react app",
+        "what is the average salary of a nurse",
+    ],
+)
+def test_near_misses_from_the_ml_domain_are_declined(engine: Engine, text: str) -> None:
+    assert topic_of(engine, text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("who monitors models for drift after deployment?", "mlops"),
+        ("who builds the data pipelines for production models", "data-pipelines"),
+    ],
+)
+def test_asking_who_is_a_question_about_roles(engine: Engine, text: str, topic: str) -> None:
+    assert topic_of(engine, text) == topic
+
+
+CONVERSATIONS = [
+    [
+        ("what does a data scientist do?", "data-scientist"),
+        ("and how much do they make?", "salary"),
+        ("what about ML engineers?", "salary"),
+        ("what tools do they use?", "tools"),
+        ("and data scientists?", "tools"),
+    ],
+    [
+        ("tell me about ML engineers", "ml-engineer"),
+        ("what does their typical day look like", "day-to-day"),
+        ("and DS?", "day-to-day"),
+    ],
+    [
+        ("how much do data scientists earn", "salary"),
+        ("same for MLEs", "salary"),
+        ("what skills do they need", "skills"),
+    ],
+]
+
+
+@pytest.mark.parametrize("turns", CONVERSATIONS)
+def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tuple[str, str]]) -> None:
+    service = RoleDiff(engine)
+    asker = Asker("test", None, "dm", "c1")
+    got = [service.ask(q, asker).topic for q, _ in turns]
+    assert got == [t for _, t in turns]
+
+
+@pytest.mark.parametrize(
+    "off_topic",
+    [
+        "what's the weather in London?",
+        "ok thanks, can you recommend a pizza place",
+        "how do I write a for loop in bash?",
+        "how do I version my code with git",
+        "what's 2+2",
+        "tell me a joke",
+    ],
+)
+def test_context_never_turns_an_off_topic_follow_up_into_an_answer(engine: Engine, off_topic: str) -> None:
+    for first in ("what does a data scientist do?", "how much do ML engineers earn", "ds vs mle"):
+        service = RoleDiff(engine)
+        asker = Asker("test", None, "dm", "c1")
+        assert service.ask(first, asker).kind == "answer"
+        assert service.ask(off_topic, asker).kind == "decline", (first, off_topic)
+
+
+def test_without_a_conversation_each_message_stands_alone(engine: Engine) -> None:
+    service = RoleDiff(engine)
+    service.ask("what does a data scientist do?", Asker("test", None, "dm"))
+    assert service.ask("and how much do they make?", Asker("test", None, "dm")).kind == "decline"
+    # and conversations do not leak into each other
+    service.ask("what does a data scientist do?", Asker("test", None, "dm", "a"))
+    assert service.ask("and how much do they make?", Asker("test", None, "dm", "b")).kind == "decline"
+
+
+def test_conversations_expire_and_stay_bounded() -> None:
+    now = [0.0]
+    conv = Conversations(ttl_s=600, max_size=3, clock=lambda: now[0])
+    conv.put("a", Turn("salary", ("salary",)))
+    now[0] = 599
+    assert conv.get("a") is not None
+    now[0] = 1200
+    assert conv.get("a") is None
+    for key in "bcde":
+        conv.put(key, Turn("salary", ("salary",)))
+    assert len(conv) == 3 and conv.get("b") is None and conv.get("e") is not None
+
+
+def _cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "ROLE_DIFF_LOG": "off", "HOME": str(ROOT)},
+        timeout=120,
+    )
+
+
+def test_batch_ask_takes_conversation_objects_and_plain_lines() -> None:
+    lines = [
+        json.dumps({"question": "what does a data scientist do?", "conversation": "x"}),
+        json.dumps({"question": "and how much do they make?", "conversation": "x"}),
+        "and how much do they make?",  # plain text: stands alone, as before
+        json.dumps({"question": "and how much do they make?", "conversation": "y"}),  # another conversation
+        json.dumps({"question": "what about ML engineers?", "conversation": "x"}),
+        '{"not": "a question"}',
+    ]
+    out = _cli("ask", "--json", stdin="\n".join(lines) + "\n")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["topic"] for r in rows[:5]] == ["data-scientist", "salary", None, None, "salary"]
+    assert rows[0]["conversation"] == "x" and "conversation" not in rows[2]
+    assert rows[5]["question"] == '{"not": "a question"}' and rows[5]["entry_id"] is None
+
+
+def test_eval_reads_conversations_and_reports_follow_up_turns_apart(tmp_path: Path) -> None:
+    f = tmp_path / "conv.tsv"
+    f.write_text(
+        "question\texpected\tconversation\n"
+        "what does a data scientist do?\tdata-scientist\tc1\n"
+        "and how much do they make?\tsalary\tc1\n"
+        "what's the weather in London?\tnone\tc1\n"
+        "and how much do they make?\tnone\t\n",
+        encoding="utf-8",
+    )
+    out = _cli("eval", "--json", str(f), stdin="")
+    assert out.returncode == 0, out.stderr
+    fig = json.loads(out.stdout)
+    assert fig["in_scope_accuracy"] == 1.0 and fig["false_answer_rate"] == 0.0
+    parts = fig["parts"]
+    assert parts["follow-up turns"]["questions"] == 2 and parts["single questions"]["questions"] == 2
