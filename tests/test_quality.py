@@ -72,7 +72,7 @@ def test_misspelt_role_names_written_out(engine: Engine, text: str, topic: str) 
     "text",
     [
         "who are you",
-        "who r u?",
+        "who are u?",
         "what can you do",
         "what can u do?",
         "where does your information come from",
