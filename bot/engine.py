@@ -69,6 +69,7 @@ class Thresholds:
     fuzz_weight: float = 0.6
     overlap_weight: float = 0.3
     cosine_weight: float = 0.2
+    unknown_weight: float = 1.0  # IDF factor for a word the knowledge does not know
     generic_weight: float = 0.6  # IDF factor for generic English words
     body_weight: float = 0.5  # an answer's own words, relative to its questions' words
     candidate_cap: int = 800  # most questions scored per query
@@ -196,7 +197,8 @@ class Index:
         # Rare in the knowledge is not rare in English: generic words ("learn",
         # "become", "company") are damped so one of them cannot carry a match.
         self.idf: dict[str, float] = {
-            t: (math.log((n + 1) / (d + 0.5)) + 0.1) * (generic_weight if t in STEMMED_GENERIC else 1.0)
+            t: (math.log((n + 1) / (d + 0.5)) + 0.1)
+            * (generic_weight if t in STEMMED_GENERIC and t not in STEMMED_TOPIC_GENERIC else 1.0)
             for t, d in df.items()
         }
         self.unknown_idf = math.log((n + 1) / 0.5) + 0.1
@@ -336,7 +338,8 @@ class Engine:
             combined = 0.5 * set_score + 0.5 * sort_score
             if combined > best_fuzz.get(ei, -1.0):
                 best_fuzz[ei] = combined
-        total_idf = sum(idx.idf.get(t, idx.unknown_idf) for t in tokens)
+        unknown = idx.unknown_idf * self.t.unknown_weight
+        total_idf = sum(idx.idf.get(t, unknown) for t in tokens)
         cosine = self._best_cosine(tokens, cands)
         t = self.t
         known_set = frozenset(known)
@@ -389,7 +392,8 @@ class Engine:
         are shared both ways (a rare word in one phrasing does not carry it)."""
         idx = self.index
         weights = {w: idx.idf[w] ** 2 for w in tokens if w in idx.idf and w not in ROLE_TOKENS}
-        q_norm = math.sqrt(sum(idx.idf.get(w, idx.unknown_idf) ** 2 for w in tokens)) or 1.0
+        unknown = idx.unknown_idf * self.t.unknown_weight
+        q_norm = math.sqrt(sum(idx.idf.get(w, unknown) ** 2 for w in tokens)) or 1.0
         query = frozenset(weights)
         q_sets, q_norms, q_entry = idx.q_sets, idx.q_norm, idx.q_entry
         best: dict[int, float] = {}

@@ -201,6 +201,7 @@ _add("master", "masters", "master", "msc", "ms degree", "masters degree", "maste
 _add("phd", "phd", "ph d", "doctorate")
 _add("degree", "degree", "degrees", "bachelor", "bachelors", "bsc")
 _add("year", "yrs", "yr", "years", "year")
+_add("experience", "exp", "experience", "experienced", "yoe")
 _add("you", "u", "ya", "yourself")
 _add("your", "ur", "yours")
 _add("analogy", "analogy", "analogies", "metaphor", "metaphors")
@@ -418,6 +419,19 @@ _INTENTS = [
 ]
 
 
+# "Should I become a data scientist or an ML engineer?", "am I better suited
+# to DS or MLE?", "DS or MLE, which is right for me?": a choice between the
+# roles, whatever the verb (seen on the canonical role tokens).
+_ROLE = r"(?:a |an )?(?:datascientist|mlengineer)"
+_CHOICE = re.compile(
+    r"\b(?:should|shall|do|would) (?:i|we) (?:rather )?(?:be|become|go for|go into|pursue|choose|pick|aim for|target"
+    r"|apply for|start as|get into|study|do|go|try|focus on|specialize in|specialise in) "
+    rf"(?:\w+ ){{0,2}}?{_ROLE} (?:or|vs) "
+    rf"|\bam i (?:\w+ ){{0,2}}?(?:suited|cut out|fit|better) (?:for|to be|to) {_ROLE} (?:or|vs) "
+    rf"|{_ROLE} (?:or|vs) {_ROLE} (?:\w+ ){{0,3}}?(?:for me|right for|best for|better for|suits|fits)\b"
+)
+
+
 def strip_vocative(folded: str) -> str:
     """Folded text without the bot's name used to address it."""
     return _VOCATIVE.sub(" ", folded).strip()
@@ -436,6 +450,8 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
     for pattern, intent in _INTENTS:  # the words stay; what they ask is added
         folded = pattern.sub(lambda m, intent=intent: f"{m.group(0)} {intent}", folded)
     folded = _PHRASE_RE.sub(lambda m: PHRASES[m.group(0)], folded)
+    if _CHOICE.search(folded):
+        folded += " choose"
     return [stem(w) if w not in _CANONICAL else w for w in folded.split()]
 
 
@@ -453,7 +469,8 @@ def content_tokens(text: str, fix: WordFix | None = None) -> list[str]:
     """The tokens that carry meaning, in order, duplicates removed."""
     seen: dict[str, None] = {}
     for w in canonical_words(text, fix):
-        if w and w not in STEMMED_STOPWORDS and w not in seen:
+        # numbers ("3 years", "5-10 years") say how much, not what about
+        if w and w not in STEMMED_STOPWORDS and w not in seen and not w.isdigit():
             seen[w] = None
     return list(seen)
 
