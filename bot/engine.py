@@ -154,25 +154,40 @@ class Index:
         # knowledge is asked as, and the words phrases are built from.
         targets: set[str] = set(PHRASE_WORDS)
         body_words: set[str] = set()
+        # For the self-check (leave one phrasing out): which phrasing a
+        # question of an entry became, and the words only it brings.
+        self.question_qi: dict[tuple[int, int], int] = {}
+        self.q_unique: dict[int, frozenset[str]] = {}
+        self.body_all: list[frozenset[str]] = []
         for ei, entry in enumerate(self.entries):
             vocab: set[str] = set()
             for phrase in (*entry.questions, entry.title, *entry.keywords):
                 targets.update(fold(phrase).split())
-            for phrase in (*entry.questions, entry.title):
+            word_count: dict[str, int] = {}
+            own: list[tuple[int, list[str]]] = []
+            for qn, phrase in enumerate((*entry.questions, entry.title)):
                 toks = content_tokens(phrase)
                 if not toks:
                     continue
                 qi = len(self.q_text)
                 self.q_text.append(" ".join(toks))
                 self.q_entry.append(ei)
+                self.question_qi[(ei, qn)] = qi
+                own.append((qi, toks))
                 for t in toks:
                     postings.setdefault(t, []).append(qi)
+                    word_count[t] = word_count.get(t, 0) + 1
                 vocab.update(toks)
+            kw_words: set[str] = set()
             for kw in entry.keywords:
-                vocab.update(content_tokens(kw))
+                kw_words.update(content_tokens(kw))
+            vocab.update(kw_words)
+            for qi, toks in own:
+                self.q_unique[qi] = frozenset(t for t in toks if word_count[t] == 1 and t not in kw_words)
             entry_vocab.append(frozenset(vocab))
             body = plain_markup(entry.answer)
             body_words.update(fold(body).split())
+            self.body_all.append(frozenset(content_tokens(body)))
             body_vocab.append(frozenset(content_tokens(body)) - vocab)
         # What an entry is asked as (questions, title, keywords) decides the
         # topic; the words of its answer count too, for less: real questions
@@ -299,9 +314,13 @@ class Engine:
     def analyse(self, text: str) -> Analysis:
         cleaned, _ = clean_input(text)
         tokens, corrected = self.tokens(cleaned)
-        return self._analyse_tokens(tokens, corrected, cleaned)
+        return self.analyse_tokens(tokens, corrected, cleaned)
 
-    def _analyse_tokens(self, tokens: list[str], corrected: dict[str, str], cleaned: str = "") -> Analysis:
+    def analyse_tokens(
+        self, tokens: list[str], corrected: dict[str, str], cleaned: str = "", leave_out: int | None = None
+    ) -> Analysis:
+        """`leave_out`: a phrasing (by index) to match as if the knowledge
+        did not hold it (the self-check)."""
         idx = self.index
         known = [t for t in tokens if t in idx.vocab]
         has_role = any(t in ROLE_TOKENS for t in known)
@@ -320,6 +339,16 @@ class Engine:
         # it is scored only for "did you mean", on fewer candidates.
         in_scope = has_role or domain_words > 0
         cands = self._candidates(known, self.t.candidate_cap if in_scope else self.t.candidate_cap // 5)
+        left_entry = -1
+        entry_vocab, body_vocab = idx.entry_vocab, idx.body_vocab
+        if leave_out is not None:
+            cands = [c for c in cands if c != leave_out]
+            left_entry = idx.q_entry[leave_out]
+            gone = idx.q_unique[leave_out]
+            entry_vocab = [*entry_vocab]
+            body_vocab = [*body_vocab]
+            entry_vocab[left_entry] = entry_vocab[left_entry] - gone
+            body_vocab[left_entry] = body_vocab[left_entry] | (gone & idx.body_all[left_entry])
         texts = [idx.q_text[i] for i in cands]
         best_fuzz: dict[int, float] = {}
         set_scores = process.extract(
@@ -348,8 +377,8 @@ class Engine:
         norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight
         scored: list[tuple[str, float, float, float]] = []
         for ei, fz in best_fuzz.items():
-            hits = sum(map(weight.__getitem__, known_set & idx.entry_vocab[ei]))
-            hits += sum(map(body_weight.__getitem__, known_set & idx.body_vocab[ei]))
+            hits = sum(map(weight.__getitem__, known_set & entry_vocab[ei]))
+            hits += sum(map(body_weight.__getitem__, known_set & body_vocab[ei]))
             overlap = hits / total_idf
             final = t.fuzz_weight * fz + t.overlap_weight * 100 * overlap + t.cosine_weight * 100 * cosine.get(ei, 0.0)
             scored.append((idx.entries[ei].id, final / norm, fz, overlap))
@@ -420,10 +449,10 @@ class Engine:
         if previous is not None:
             borrowed = self.follow_up_tokens(cleaned, tokens, previous)
             if borrowed is not None:
-                result = self.decide(self._analyse_tokens(borrowed, corrected, cleaned))
+                result = self.decide(self.analyse_tokens(borrowed, corrected, cleaned))
                 if isinstance(result, Answer):
                     return replace(result, tokens=tuple(borrowed), follow_up=True)
-        result = self.decide(self._analyse_tokens(tokens, corrected, cleaned))
+        result = self.decide(self.analyse_tokens(tokens, corrected, cleaned))
         if isinstance(result, Answer):
             return replace(result, tokens=tuple(tokens))
         return result

@@ -351,7 +351,15 @@ move moving choose pick difference compare comparison overlap define description
 
 
 def stem(word: str) -> str:
-    """A deliberately light stemmer: plurals and the commonest verb endings."""
+    """A deliberately light stemmer: plurals and the commonest verb endings;
+    a final e goes too, so "become" meets "becoming" and "code" "coding"."""
+    base = _stem(word)
+    if len(base) >= 4 and base.endswith("e") and not base.endswith("ee") and not base.isdigit():
+        return base[:-1]
+    return base
+
+
+def _stem(word: str) -> str:
     n = len(word)
     if n <= 3 or word.isdigit():
         return word
