@@ -49,8 +49,10 @@ def entry_reply(
     runners_up: tuple[Entry, ...] = (),
     question: str = "",
     notice: str | None = None,
+    second: Entry | None = None,
 ) -> Reply:
-    related_ids = [*entry.related, *(r.id for r in runners_up)]
+    # the entry answering another part of the question comes first
+    related_ids = [*([second.id] if second else []), *entry.related, *(r.id for r in runners_up)]
     related = tuple(link for link in _links(kb, related_ids) if link.entry_id != entry.id)[:MAX_RELATED]
     return Reply(
         kind="answer" if kind == "answer" else "entry",
@@ -252,6 +254,7 @@ def respond_turn(engine: Engine, text: str, previous: Turn | None = None) -> tup
             runners_up=result.runners_up,
             question=cleaned,
             notice=notice,
+            second=result.second,
         )
         return reply, Turn(result.entry.id, result.tokens)
     return decline_reply(kb, result.suggestions, cleaned, result.score, notice), None

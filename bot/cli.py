@@ -91,6 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "dirs", nargs="*", type=Path, help="extra knowledge directories (default: shipped + ROLE_DIFF_KNOWLEDGE)"
     )
+    sp.add_argument(
+        "--self-check",
+        action="store_true",
+        help="also answer each phrasing with the knowledge minus that phrasing; print the rate and confusable pairs",
+    )
+    sp.add_argument(
+        "--min-rate",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="with --self-check: exit 1 if fewer than RATE (0-1) of the phrasings find their own entry",
+    )
+    sp.add_argument("--json", action="store_true", help="with --self-check: print the result as JSON")
 
     sp = sub.add_parser("unanswered", help="declined questions, most frequent first")
     sp.add_argument("--since", type=_duration, default=None, help="only this recent (e.g. 7d, 12h)")
@@ -226,8 +239,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
         f"known:     {' '.join(a.known) or '(none)'}  coverage {a.coverage:.2f}"
         f"  role {a.has_role}  domain {a.has_domain}"
     )
-    for entry_id, final, fz, overlap in a.scores[:8]:
-        print(f"  {final:6.1f}  fuzz {fz:5.1f}  overlap {overlap:4.2f}  {entry_id}")
+    t = engine.t
+    norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight
+    print(
+        f"final = ({t.fuzz_weight} x fuzz + {t.overlap_weight} x 100 x overlap + {t.cosine_weight} x 100 x cosine)"
+        f" / {norm:g}; answer at {t.answer:g} with a role named, {t.answer_without_role:g} without"
+    )
+    for sc in a.scores[:8]:
+        print(
+            f"  {sc.final:6.1f}  fuzz {sc.fuzz:5.1f}  overlap {sc.overlap:4.2f}  cosine {sc.cosine:4.2f}  {sc.entry_id}"
+        )
     result = engine.decide(a)
     print(f"decision:  {type(result).__name__} {getattr(result, 'reason', '')}".rstrip())
     return 0
@@ -273,6 +294,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) in {shown}", file=sys.stderr)
         return 1
     print(f"ok: {len(kb.entries)} entries, {len(kb.sources)} sources, {len(kb.dimensions)} comparison rows ({shown})")
+    if not args.self_check:
+        return 0
+    from .engine import Engine
+    from .selfcheck import format_self_check, self_check
+
+    report = self_check(Engine(kb))
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_self_check(report))
+    if report.rate < args.min_rate:
+        print(f"self-check: {report.rate:.3f} is below --min-rate {args.min_rate}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Indel
@@ -80,6 +81,10 @@ class Thresholds:
     lone_word_fuzz: float = 85.0
     role_only_fuzz: float = 88.0  # fuzz that answers a question of role names alone
     no_role_fuzz: float = 86.0  # fuzz needed when a question names no role and does not ask who
+    runners_up: int = 3  # next-best entries looked at for "related"
+    second_part_depth: int = 8  # entries looked at for the second part of a question
+    second_part_share: float = 0.6  # IDF share of the left-over topic words it must know
+    view_weight: float = 0.3  # a long message's question sentences, against the whole message
     follow_up_max_words: int = 3  # a message of a role name and this few words is a follow-up
     self_fuzz: float = 75.0  # word-for-word match that answers a question about the bot itself
 
@@ -87,6 +92,12 @@ class Thresholds:
 DEFAULT_THRESHOLDS = Thresholds()
 ABOUT_TOPIC = "about"  # the topic of entries about the bot itself
 PERSON_ROLES = frozenset({"datascientist", "mlengineer"})  # the two roles, as tokens
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
+# A sentence that asks: it ends with "?" or starts like a question.
+_QUESTION = re.compile(
+    r"\?\s*$|^(?:what|which|who|whom|whose|how|why|when|where|is|are|do|does|did|can|could|should|would|will|am)\b",
+    re.IGNORECASE,
+)
 _ASKS_WHO = re.compile(r"\b(?:who|whos|whose|whom)\b")
 # Words by which a message refers back to the roles it followed.
 _REFERS_BACK = frozenset("they them their theirs these those each both either he she his her it its that".split())
@@ -107,6 +118,7 @@ class Answer:
     # from the previous turn (what the next follow-up borrows from).
     tokens: tuple[str, ...] = ()
     follow_up: bool = False
+    second: Entry | None = None  # the entry for another part of the question, offered first
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,16 @@ class Decline:
 Result = Answer | Decline
 
 
+class Score(NamedTuple):
+    """One entry's score for a question, and what it is made of."""
+
+    entry_id: str
+    final: float  # the blend that decides
+    fuzz: float  # rapidfuzz similarity with the entry's closest phrasing (token set and sort)
+    overlap: float  # IDF share of the question's words the entry knows (phrasings, keywords; answer for less)
+    cosine: float  # IDF cosine with the entry's closest phrasing
+
+
 @dataclass(frozen=True)
 class Analysis:
     """What the engine made of a question (for `explain`, tests and tuning)."""
@@ -129,7 +151,7 @@ class Analysis:
     coverage: float
     has_role: bool
     domain_words: int  # known topic words that are neither role names nor generic
-    scores: tuple[tuple[str, float, float, float], ...]  # (entry id, final, fuzz, overlap)
+    scores: tuple[Score, ...]  # best first
     # A question about the bot itself ("who are you"): its closest phrasing
     # among those asked of the bot, compared word for word, filler included.
     self_match: tuple[str, float] | None = None
@@ -312,9 +334,18 @@ class Engine:
         return sorted(chosen)
 
     def analyse(self, text: str) -> Analysis:
+        """What the engine makes of a question on its own (no conversation)."""
         cleaned, _ = clean_input(text)
         tokens, corrected = self.tokens(cleaned)
-        return self.analyse_tokens(tokens, corrected, cleaned)
+        return self._analyse_message(cleaned, tokens, corrected)
+
+    def _analyse_message(self, cleaned: str, tokens: list[str], corrected: dict[str, str]) -> Analysis:
+        """A whole message: its words, blended with its question sentences'."""
+        a = self.analyse_tokens(tokens, corrected, cleaned)
+        views = [self.analyse_tokens(v, corrected, cleaned) for v in self._ask_views(cleaned, tokens)]
+        if views and a.scores:
+            a = self._with_views(a, views)
+        return a
 
     def analyse_tokens(
         self, tokens: list[str], corrected: dict[str, str], cleaned: str = "", leave_out: int | None = None
@@ -375,13 +406,13 @@ class Engine:
         weight = {w: idx.idf[w] for w in known}
         body_weight = {w: t.body_weight * idx.idf[w] for w in known}
         norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight
-        scored: list[tuple[str, float, float, float]] = []
+        scored: list[Score] = []
         for ei, fz in best_fuzz.items():
             hits = sum(map(weight.__getitem__, known_set & entry_vocab[ei]))
             hits += sum(map(body_weight.__getitem__, known_set & body_vocab[ei]))
             overlap = hits / total_idf
             final = t.fuzz_weight * fz + t.overlap_weight * 100 * overlap + t.cosine_weight * 100 * cosine.get(ei, 0.0)
-            scored.append((idx.entries[ei].id, final / norm, fz, overlap))
+            scored.append(Score(idx.entries[ei].id, final / norm, fz, overlap, cosine.get(ei, 0.0)))
         scored.sort(key=lambda s: (-s[1], s[0]))
         return Analysis(
             tuple(tokens),
@@ -452,10 +483,59 @@ class Engine:
                 result = self.decide(self.analyse_tokens(borrowed, corrected, cleaned))
                 if isinstance(result, Answer):
                     return replace(result, tokens=tuple(borrowed), follow_up=True)
-        result = self.decide(self.analyse_tokens(tokens, corrected, cleaned))
+        a = self._analyse_message(cleaned, tokens, corrected)
+        result = self.decide(a)
         if isinstance(result, Answer):
-            return replace(result, tokens=tuple(tokens))
+            return replace(result, tokens=a.tokens)
         return result
+
+    def _with_views(self, whole: Analysis, views: list[Analysis]) -> Analysis:
+        """The whole message's scores, each entry's blended with its best
+        score in a question sentence: the ask weighs as much as the story."""
+        w = self.t.view_weight
+        best: dict[str, Score] = {}
+        for v in views:
+            for sc in v.scores:
+                if sc.entry_id not in best or sc.final > best[sc.entry_id].final:
+                    best[sc.entry_id] = sc
+        scored = []
+        for sc in whole.scores:
+            vs = best.get(sc.entry_id)
+            if vs is None:
+                scored.append(sc)
+                continue
+            scored.append(
+                Score(
+                    sc.entry_id,
+                    (1 - w) * sc.final + w * max(vs.final, sc.final),
+                    max(sc.fuzz, vs.fuzz),
+                    max(sc.overlap, vs.overlap),
+                    max(sc.cosine, vs.cosine),
+                )
+            )
+        scored.sort(key=lambda s: (-s.final, s.entry_id))
+        return replace(whole, scores=tuple(scored))
+
+    def _ask_views(self, cleaned: str, tokens: list[str]) -> list[list[str]]:
+        """A long message tells a story, then asks ("I'm a backend dev with
+        six years of experience. Is MLE the natural next step?"): each of its
+        question sentences, with the roles the message names, is a view of
+        what is asked. One-sentence messages have none."""
+        sentences = [s.strip() for s in _SENTENCE_END.split(cleaned) if s.strip()]
+        if len(sentences) < 2:
+            return []
+        roles = [tok for tok in tokens if tok in ROLE_TOKENS]
+        views: list[list[str]] = []
+        for sentence in sentences:
+            if not _QUESTION.search(sentence):
+                continue
+            toks = content_tokens(sentence, self._corrector({}))
+            if not toks or toks == tokens:
+                continue
+            if not any(tok in ROLE_TOKENS for tok in toks):
+                toks = [*toks, *roles]
+            views.append(toks)
+        return views
 
     def follow_up_tokens(self, cleaned: str, tokens: list[str], previous: Turn) -> list[str] | None:
         """What a follow-up asks once completed from the previous turn, or
@@ -510,7 +590,7 @@ class Engine:
             return Decline(self_score, (by_id[self_id],), "small-talk")
         if not a.scores:
             return Decline(0.0, (), "unknown-words")
-        best_id, best, best_fuzz, _ = a.scores[0]
+        best_id, best, best_fuzz = a.scores[0].entry_id, a.scores[0].final, a.scores[0].fuzz
         suggestions = tuple(by_id[s[0]] for s in a.scores[: t.max_suggestions] if s[1] >= t.suggest)
         if not (a.has_role or a.has_domain):
             return Decline(best, suggestions, "off-topic")
@@ -532,8 +612,36 @@ class Engine:
         # answers it.
         if not a.has_role and not a.asks_who and best_fuzz < t.no_role_fuzz:
             return Decline(best, suggestions, "low-score")
-        runners = tuple(by_id[s[0]] for s in a.scores[1:4] if s[1] >= best - t.runner_up_margin and s[1] >= t.suggest)
-        return Answer(by_id[best_id], round(best, 1), runners)
+        runners = tuple(
+            by_id[s[0]]
+            for s in a.scores[1 : 1 + t.runners_up]
+            if s[1] >= best - t.runner_up_margin and s[1] >= t.suggest
+        )
+        return Answer(by_id[best_id], round(best, 1), runners, second=self._second_part(a, by_id[best_id]))
+
+    def _second_part(self, a: Analysis, first: Entry) -> Entry | None:
+        """The entry that answers what the best one leaves out of a question
+        of several parts ("skills and salary of an MLE"): the topic words the
+        best entry is not asked with, mostly known to one other entry of
+        another topic. Offered first among the related entries."""
+        idx = self.index
+        ei_of = {e.id: i for i, e in enumerate(idx.entries)}
+        first_vocab = idx.entry_vocab[ei_of[first.id]]
+        left = [
+            tok for tok in a.known if tok not in first_vocab and (self._topic_word(tok) or tok in STEMMED_TOPIC_GENERIC)
+        ]
+        if not left:
+            return None
+        need = sum(idx.idf[tok] for tok in left)
+        best: tuple[float, str] | None = None
+        for entry_id, final, *_ in a.scores[1 : 1 + self.t.second_part_depth]:
+            entry = idx.entries[ei_of[entry_id]]
+            if entry.topic == first.topic or final < self.t.suggest:
+                continue
+            share = sum(idx.idf[tok] for tok in left if tok in idx.entry_vocab[ei_of[entry_id]]) / need
+            if share >= self.t.second_part_share and (best is None or share > best[0]):
+                best = (share, entry_id)
+        return self.kb.by_id[best[1]] if best else None
 
     # -- autocomplete --------------------------------------------------------
 
