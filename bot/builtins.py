@@ -10,7 +10,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 
 from .context import Turn
-from .engine import Answer, Engine
+from .engine import DEFAULT_THRESHOLDS, Answer, Engine, Thresholds
 from .knowledge import Dimension, Entry, KnowledgeBase
 from .reply import Bullets, ComparisonRow, Credit, Link, Paragraph, Reply, parse_blocks
 from .text import ROLE_TOKENS, STEMMED_GENERIC, clean_input, content_tokens, fold
@@ -172,7 +172,7 @@ def _dimension_key(text: str) -> str:
     return " ".join(t for t in content_tokens(text) if t not in ROLE_TOKENS)
 
 
-def find_dimension(kb: KnowledgeBase, text: str) -> Dimension | None:
+def find_dimension(kb: KnowledgeBase, text: str, t: Thresholds = DEFAULT_THRESHOLDS) -> Dimension | None:
     """The comparison row `text` names ("pay", "tools", "day to day"), or None.
 
     Matched on content words with the role names removed, so "compare the
@@ -183,7 +183,7 @@ def find_dimension(kb: KnowledgeBase, text: str) -> Dimension | None:
     if not key:  # only filler words: "compare questions" still names a row
         folded = fold(text)
         for d in kb.dimensions:
-            if any(fuzz.ratio(folded, fold(n)) >= 85 for n in (d.id, d.name, *d.aliases)):
+            if any(fuzz.ratio(folded, fold(n)) >= t.dimension_fuzz for n in (d.id, d.name, *d.aliases)):
                 return d
         return None
     asked = set(key.split())
@@ -196,8 +196,8 @@ def find_dimension(kb: KnowledgeBase, text: str) -> Dimension | None:
             score = fuzz.ratio(key, name_key)
             name_words = set(name_key.split())
             if asked - STEMMED_GENERIC <= name_words and asked & name_words:
-                score = max(score, 90.0)
-            if score >= 85 and (best is None or score > best[0]):
+                score = max(score, t.dimension_words)
+            if score >= t.dimension_fuzz and (best is None or score > best[0]):
                 best = (score, d)
     return best[1] if best else None
 
@@ -238,7 +238,7 @@ def respond_turn(engine: Engine, text: str, previous: Turn | None = None) -> tup
         return compare_reply(kb, kb.dimensions), None
     first, _, rest = command.partition(" ")
     if first in {"compare", "comparison"} and rest:
-        dim = find_dimension(kb, rest)
+        dim = find_dimension(kb, rest, engine.t)
         if dim is not None:
             return compare_reply(kb, (dim,)), None
         leftover = [t for t in content_tokens(rest) if t not in ROLE_TOKENS and t not in STEMMED_GENERIC]

@@ -63,7 +63,10 @@ class Thresholds:
     suggest: float = 36.0  # final score for a "did you mean" suggestion
     coverage_with_role: float = 0.5  # share of query words the knowledge knows
     coverage_without_role: float = 0.7
-    typo_min_len: int = 4
+    typo_min_len: int = 4  # shorter words are never corrected
+    typo_long_len: int = 8  # from this length on a word may take more edits
+    typo_edits_short: int = 1
+    typo_edits_long: int = 2
     runner_up_margin: float = 12.0
     # final = weighted mean of fuzz (best phrasing), overlap (share of the
     # question's words the entry knows) and cosine (best phrasing, IDF).
@@ -74,7 +77,14 @@ class Thresholds:
     generic_weight: float = 0.6  # IDF factor for generic English words
     body_weight: float = 0.5  # an answer's own words, relative to its questions' words
     candidate_cap: int = 800  # most questions scored per query
+    candidate_cap_off_topic: int = 160  # ... when it names neither a role nor a topic (scored for suggestions only)
+    fuzz_cutoff: float = 30.0  # token-set similarity below which a phrasing is not scored
+    set_weight: float = 0.5  # fuzz = set_weight x token-set + (1 - set_weight) x token-sort similarity
+    idf_smoothing: float = 0.5  # idf = log((entries + 1) / (entries with the word + idf_smoothing)) + idf_floor
+    idf_floor: float = 0.1
     max_suggestions: int = 3
+    dimension_fuzz: float = 85.0  # "compare <dimension>": similarity to a dimension's name that names it
+    dimension_words: float = 90.0  # ... the score when every word asked is one of the name's
     # A question naming no role with a single topic word ("what sorts of
     # tasks", "that might be the case") is small talk unless it is nearly
     # a question the knowledge holds ("explain it with an analogy").
@@ -165,7 +175,13 @@ class Analysis:
 class Index:
     """Everything derived from the knowledge that matching needs, built once."""
 
-    def __init__(self, entries: Iterable[Entry], generic_weight: float = 1.0) -> None:
+    def __init__(
+        self,
+        entries: Iterable[Entry],
+        generic_weight: float = 1.0,
+        idf_smoothing: float = 0.5,
+        idf_floor: float = 0.1,
+    ) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.q_text: list[str] = []
         self.q_entry: list[int] = []
@@ -234,11 +250,11 @@ class Index:
         # Rare in the knowledge is not rare in English: generic words ("learn",
         # "become", "company") are damped so one of them cannot carry a match.
         self.idf: dict[str, float] = {
-            t: (math.log((n + 1) / (d + 0.5)) + 0.1)
+            t: (math.log((n + 1) / (d + idf_smoothing)) + idf_floor)
             * (generic_weight if t in STEMMED_GENERIC and t not in STEMMED_TOPIC_GENERIC else 1.0)
             for t, d in df.items()
         }
-        self.unknown_idf = math.log((n + 1) / 0.5) + 0.1
+        self.unknown_idf = math.log((n + 1) / idf_smoothing) + idf_floor
         self.asked_vocab = frozenset(t for v in entry_vocab for t in v)
         self.q_sets: list[frozenset[str]] = [frozenset(text.split()) for text in self.q_text]
         self.q_norm: list[float] = [
@@ -261,7 +277,7 @@ class Engine:
     def __init__(self, kb: KnowledgeBase, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
         self.kb = kb
         self.t = thresholds
-        self.index = Index(kb.entries, thresholds.generic_weight)
+        self.index = Index(kb.entries, thresholds.generic_weight, thresholds.idf_smoothing, thresholds.idf_floor)
 
     # -- matching ----------------------------------------------------------
 
@@ -277,7 +293,7 @@ class Engine:
             # letter apart ("deeply"/"deploy") stay apart.
             # A word that is another with letters added or cut at the end is
             # a different word ("mode"/"model"), not a typo.
-            limit = 1 if len(word) < 8 else 2
+            limit = t.typo_edits_short if len(word) < t.typo_long_len else t.typo_edits_long
             n = len(word)
             choices = [
                 w
@@ -369,7 +385,7 @@ class Engine:
         # A question with neither a role nor a topic word will be declined;
         # it is scored only for "did you mean", on fewer candidates.
         in_scope = has_role or domain_words > 0
-        cands = self._candidates(known, self.t.candidate_cap if in_scope else self.t.candidate_cap // 5)
+        cands = self._candidates(known, self.t.candidate_cap if in_scope else self.t.candidate_cap_off_topic)
         left_entry = -1
         entry_vocab, body_vocab = idx.entry_vocab, idx.body_vocab
         if leave_out is not None:
@@ -383,7 +399,7 @@ class Engine:
         texts = [idx.q_text[i] for i in cands]
         best_fuzz: dict[int, float] = {}
         set_scores = process.extract(
-            query, texts, scorer=fuzz.token_set_ratio, processor=None, limit=None, score_cutoff=30
+            query, texts, scorer=fuzz.token_set_ratio, processor=None, limit=None, score_cutoff=self.t.fuzz_cutoff
         )
         passing = [c for _, _, c in set_scores]
         sort_scores = process.extract(
@@ -395,7 +411,7 @@ class Engine:
         q_entry = idx.q_entry
         for (_, set_score, c), sort_score in zip(set_scores, sort_by_pos, strict=True):
             ei = q_entry[cands[c]]
-            combined = 0.5 * set_score + 0.5 * sort_score
+            combined = self.t.set_weight * set_score + (1 - self.t.set_weight) * sort_score
             if combined > best_fuzz.get(ei, -1.0):
                 best_fuzz[ei] = combined
         unknown = idx.unknown_idf * self.t.unknown_weight
