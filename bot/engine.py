@@ -76,8 +76,8 @@ class Thresholds:
     unknown_weight: float = 1.0  # IDF factor for a word the knowledge does not know
     generic_weight: float = 0.6  # IDF factor for generic English words
     body_weight: float = 0.5  # an answer's own words, relative to its questions' words
-    candidate_cap: int = 800  # most questions scored per query
-    candidate_cap_off_topic: int = 160  # ... when it names neither a role nor a topic (scored for suggestions only)
+    candidate_cap: int = 150  # most phrasings scored per query (those sharing its rarest words)
+    candidate_cap_off_topic: int = 50  # ... when it names neither a role nor a topic (scored for suggestions only)
     fuzz_cutoff: float = 30.0  # token-set similarity below which a phrasing is not scored
     set_weight: float = 0.5  # fuzz = set_weight x token-set + (1 - set_weight) x token-sort similarity
     idf_smoothing: float = 0.5  # idf = log((entries + 1) / (entries with the word + idf_smoothing)) + idf_floor
