@@ -241,7 +241,10 @@ class Index:
             if entry.topic == ABOUT_TOPIC
             for q in entry.questions
         ]
-        self.postings: dict[str, tuple[int, ...]] = {t: tuple(v) for t, v in postings.items()}
+        # each word's phrasings, shortest first (see Engine._candidates)
+        self.postings: dict[str, tuple[int, ...]] = {
+            t: tuple(sorted(v, key=lambda qi: (len(self.q_text[qi].split()), qi))) for t, v in postings.items()
+        }
         df: dict[str, int] = {}
         for vocab, body in zip(entry_vocab, body_vocab, strict=True):
             for t in vocab | body:
@@ -337,16 +340,26 @@ class Engine:
 
     def _candidates(self, known: list[str], cap: int) -> list[int]:
         """Phrasings sharing a word with the question, rarest words first,
-        at most `cap` of them so a huge knowledge base stays fast."""
+        at most `cap` of them so a huge knowledge base stays fast. Where a
+        word's phrasings overflow the cap, its shortest come first: "what
+        does an MLE do" is closest to the phrasings that say little else."""
         idx = self.index
         lists = sorted((idx.postings.get(t, ()) for t in known), key=len)
         chosen: set[int] = set()
         for plist in lists:
-            if len(chosen) + len(plist) > cap:
-                if not chosen:
-                    chosen.update(plist[:cap])
+            room = cap - len(chosen)
+            if room <= 0:
                 break
-            chosen.update(plist)
+            if len(plist) <= room:
+                chosen.update(plist)
+                continue
+            for qi in plist:  # shortest phrasings first
+                if qi not in chosen:
+                    chosen.add(qi)
+                    room -= 1
+                    if room == 0:
+                        break
+            break
         return sorted(chosen)
 
     def analyse(self, text: str) -> Analysis:
