@@ -65,6 +65,7 @@ _SYMBOLS = [
     (re.compile(r"c#"), " csharp "),
     (re.compile(r"ci\s*/\s*cd"), " cicd "),
     (re.compile(r"a/b"), " ab "),
+    (re.compile(r"-+>|=+>|\u2192|\u27f6"), " to "),  # "DS -> MLE"
     (re.compile(r"\$"), " dollar "),
     (re.compile(r"(?<=\w)['\u2019](?=\w)"), ""),  # what's -> whats
 ]
@@ -440,6 +441,14 @@ _CHOICE = re.compile(
 )
 
 
+# "DS -> MLE", "from data science to ML engineering", "MLE into DS": a move
+# from one role to the other.
+_MOVE = re.compile(
+    r"\b(?:datascientist (?:\w+ )?(?:to|into|2) (?:a |an |the )?mlengineer|mlengineer (?:\w+ )?(?:to|into|2) "
+    r"(?:a |an |the )?datascientist)\b"
+)
+
+
 def strip_vocative(folded: str) -> str:
     """Folded text without the bot's name used to address it."""
     return _VOCATIVE.sub(" ", folded).strip()
@@ -460,6 +469,8 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
     folded = _PHRASE_RE.sub(lambda m: PHRASES[m.group(0)], folded)
     if _CHOICE.search(folded):
         folded += " choose"
+    if _MOVE.search(folded):
+        folded += " switch"
     return [stem(w) if w not in _CANONICAL else w for w in folded.split()]
 
 
