@@ -58,7 +58,7 @@ from .text import (
 class Thresholds:
     """Every tuning knob of the matcher, in one place (tuned on ../shared/eval)."""
 
-    answer: float = 58.0  # final score needed to answer
+    answer: float = 55.0  # final score needed to answer
     answer_without_role: float = 68.0  # ... when the question names no role
     suggest: float = 36.0  # final score for a "did you mean" suggestion
     coverage_with_role: float = 0.5  # share of query words the knowledge knows
@@ -71,7 +71,7 @@ class Thresholds:
     # final = weighted mean of fuzz (best phrasing), overlap (share of the
     # question's words the entry knows) and cosine (best phrasing, IDF).
     fuzz_weight: float = 0.6
-    overlap_weight: float = 0.3
+    overlap_weight: float = 0.45
     cosine_weight: float = 0.2
     unknown_weight: float = 1.0  # IDF factor for a word the knowledge does not know
     generic_weight: float = 0.6  # IDF factor for generic English words
@@ -82,6 +82,7 @@ class Thresholds:
     set_weight: float = 0.5  # fuzz = set_weight x token-set + (1 - set_weight) x token-sort similarity
     idf_smoothing: float = 0.5  # idf = log((entries + 1) / (entries with the word + idf_smoothing)) + idf_floor
     idf_floor: float = 0.1
+    support_tau: float = 1.5  # overlap counts a word by 1 - exp(-phrasings of the entry using it / tau); 0: fully
     max_suggestions: int = 3
     dimension_fuzz: float = 85.0  # "compare <dimension>": similarity to a dimension's name that names it
     dimension_words: float = 90.0  # ... the score when every word asked is one of the name's
@@ -181,6 +182,7 @@ class Index:
         generic_weight: float = 1.0,
         idf_smoothing: float = 0.5,
         idf_floor: float = 0.1,
+        support_tau: float = 0.0,
     ) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.q_text: list[str] = []
@@ -197,6 +199,8 @@ class Index:
         self.question_qi: dict[tuple[int, int], int] = {}
         self.q_unique: dict[int, frozenset[str]] = {}
         self.body_all: list[frozenset[str]] = []
+        # How firmly an entry is asked with a word: 1 - exp(-phrasings using it / tau).
+        self.support: list[dict[str, float]] = []
         for ei, entry in enumerate(self.entries):
             vocab: set[str] = set()
             for phrase in (*entry.questions, entry.title, *entry.keywords):
@@ -223,6 +227,10 @@ class Index:
             for qi, toks in own:
                 self.q_unique[qi] = frozenset(t for t in toks if word_count[t] == 1 and t not in kw_words)
             entry_vocab.append(frozenset(vocab))
+            support = {w: word_count.get(w, 0) + (1 if w in kw_words else 0) for w in vocab}
+            self.support.append(
+                {w: 1.0 - math.exp(-n / support_tau) if support_tau > 0 else 1.0 for w, n in support.items()}
+            )
             body = plain_markup(entry.answer)
             body_words.update(fold(body).split())
             self.body_all.append(frozenset(content_tokens(body)))
@@ -270,7 +278,8 @@ class Index:
         self.known_words = frozenset(targets | body_words | STOPWORDS | GENERIC)
         self.known_stems = frozenset(stem(w) for w in self.known_words)
         by_shape: dict[tuple[str, int], list[str]] = {}
-        for w in sorted(targets | STOPWORDS):  # "waht" is a typo too
+        # "waht" is a typo too; on a tie the everyday word wins ("what", not "wait")
+        for w in sorted(targets | STOPWORDS, key=lambda w: (w not in STOPWORDS, w)):
             if len(w) >= 4 and not w.isdigit():
                 by_shape.setdefault((w[0], len(w)), []).append(w)
         self.targets_by_shape: dict[tuple[str, int], tuple[str, ...]] = {k: tuple(v) for k, v in by_shape.items()}
@@ -280,7 +289,8 @@ class Engine:
     def __init__(self, kb: KnowledgeBase, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
         self.kb = kb
         self.t = thresholds
-        self.index = Index(kb.entries, thresholds.generic_weight, thresholds.idf_smoothing, thresholds.idf_floor)
+        t = thresholds
+        self.index = Index(kb.entries, t.generic_weight, t.idf_smoothing, t.idf_floor, t.support_tau)
 
     # -- matching ----------------------------------------------------------
 
@@ -437,7 +447,8 @@ class Engine:
         norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight
         scored: list[Score] = []
         for ei, fz in best_fuzz.items():
-            hits = sum(map(weight.__getitem__, known_set & entry_vocab[ei]))
+            support = idx.support[ei]
+            hits = sum(weight[w] * support.get(w, 1.0) for w in known_set & entry_vocab[ei])
             hits += sum(map(body_weight.__getitem__, known_set & body_vocab[ei]))
             overlap = hits / total_idf
             final = t.fuzz_weight * fz + t.overlap_weight * 100 * overlap + t.cosine_weight * 100 * cosine.get(ei, 0.0)
