@@ -10,7 +10,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 
 from .context import Turn
-from .engine import DEFAULT_THRESHOLDS, Answer, Engine, Thresholds
+from .engine import DEFAULT_THRESHOLDS, PERSON_ROLES, Answer, Engine, Thresholds
 from .knowledge import Dimension, Entry, KnowledgeBase
 from .reply import Bullets, ComparisonRow, Credit, Link, Paragraph, Reply, parse_blocks
 from .text import ROLE_TOKENS, STEMMED_GENERIC, clean_input, content_tokens, fold
@@ -256,5 +256,6 @@ def respond_turn(engine: Engine, text: str, previous: Turn | None = None) -> tup
             notice=notice,
             second=result.second,
         )
-        return reply, Turn(result.entry.id, result.tokens)
+        named = (*(previous.roles if previous else ()), *(t for t in result.tokens if t in PERSON_ROLES))
+        return reply, Turn(result.entry.id, result.tokens, result.entry.topic, tuple(dict.fromkeys(named)))
     return decline_reply(kb, result.suggestions, cleaned, result.score, notice), None

@@ -27,6 +27,8 @@ class Turn:
 
     entry_id: str
     tokens: tuple[str, ...]
+    topic: str = ""
+    roles: tuple[str, ...] = ()  # the roles the conversation has named so far
 
 
 class Conversations:

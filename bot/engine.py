@@ -97,6 +97,7 @@ class Thresholds:
     second_part_share: float = 0.6  # IDF share of the left-over topic words it must know
     view_weight: float = 0.3  # a long message's question sentences, against the whole message
     follow_up_max_words: int = 3  # a message of a role name and this few words is a follow-up
+    follow_up_max_known_words: int = 10  # ... and one naming a topic, no role, only known words, up to this many
     self_fuzz: float = 75.0  # word-for-word match that answers a question about the bot itself
 
 
@@ -110,12 +111,13 @@ _QUESTION = re.compile(
     re.IGNORECASE,
 )
 _ASKS_WHO = re.compile(r"\b(?:who|whos|whose|whom)\b")
+_HOW_TO = re.compile(r"^(?:how (?:do|can|could|should|would|might) (?:i|we|you|one)|how to|how is|how are)\b")
 # Words by which a message refers back to the roles it followed.
 _REFERS_BACK = frozenset("they them their theirs these those each both either he she his her it its that".split())
 # How a message that continues a conversation starts ("and data scientists?",
 # "what about MLEs?", "same for ML engineers").
 _FOLLOW_UP_CUE = re.compile(
-    r"^(?:and|but|or|so|also|ok|okay|then|what about|how about|what of|same for|same with|same question for"
+    r"^(?:and|but|or|also|plus|what about|how about|what of|same for|same with|same question for"
     r"|same thing for|for|vs|versus|compared to|compared with|how does that compare for|what if|now for)\b"
 )
 
@@ -376,12 +378,14 @@ class Engine:
         """What the engine makes of a question on its own (no conversation)."""
         cleaned, _ = clean_input(text)
         tokens, corrected = self.tokens(cleaned)
-        return self._analyse_message(cleaned, tokens, corrected)
+        return self.analyse_message(cleaned, tokens, corrected)
 
-    def _analyse_message(self, cleaned: str, tokens: list[str], corrected: dict[str, str]) -> Analysis:
+    def analyse_message(
+        self, cleaned: str, tokens: list[str], corrected: dict[str, str], leave_out: int | None = None
+    ) -> Analysis:
         """A whole message: its words, blended with its question sentences'."""
-        a = self.analyse_tokens(tokens, corrected, cleaned)
-        views = [self.analyse_tokens(v, corrected, cleaned) for v in self._ask_views(cleaned, tokens)]
+        a = self.analyse_tokens(tokens, corrected, cleaned, leave_out)
+        views = [self.analyse_tokens(v, corrected, cleaned, leave_out) for v in self._ask_views(cleaned, tokens)]
         if views and a.scores:
             a = self._with_views(a, views)
         return a
@@ -523,7 +527,7 @@ class Engine:
                 result = self.decide(self.analyse_tokens(borrowed, corrected, cleaned))
                 if isinstance(result, Answer):
                     return replace(result, tokens=tuple(borrowed), follow_up=True)
-        a = self._analyse_message(cleaned, tokens, corrected)
+        a = self.analyse_message(cleaned, tokens, corrected)
         result = self.decide(a)
         if isinstance(result, Answer):
             return replace(result, tokens=a.tokens)
@@ -581,44 +585,49 @@ class Engine:
         """What a follow-up asks once completed from the previous turn, or
         None when it stands alone or cannot borrow.
 
-        - Only a role, as a follow-up ("and data scientists?", "what about
-          MLEs?", "ML engineers?"): the previous question, with this role.
-        - A topic but no role ("and how much do they make?", "what tools do
-          they use?"): this question, about the previous turn's roles.
-        - Neither a role nor a topic word ("what's the weather in London"):
-          nothing to complete; it is judged alone (and declined).
+        - A role and nothing of its own ("and data scientists?", "what about
+          MLEs?", "ML engineers?"), or a role and "it"/"that" ("do data
+          scientists need to learn it too?"): the previous question, with
+          this role.
+        - A topic but no role ("and how much do they make?", "what skills
+          would I be missing?"): this question, about the conversation's roles.
+        - Neither, but it continues ("what about big companies?"): the
+          previous question with these words, if every word is one the
+          knowledge knows.
+        - Anything else ("what's the weather in London", "how do I version
+          my code with git"): it is judged alone.
         """
+        if previous.topic == ABOUT_TOPIC:
+            return None  # after "who are you", a question stands alone
         idx = self.index
         roles = [tok for tok in tokens if tok in PERSON_ROLES]
-        known_rest = [tok for tok in tokens if tok not in PERSON_ROLES and tok in idx.vocab and tok != SELF]
+        rest = [tok for tok in tokens if tok not in PERSON_ROLES and tok != SELF]
+        known_rest = [tok for tok in rest if tok in idx.vocab]
+        all_known = len(known_rest) == len(rest)
+        own_topic = [tok for tok in known_rest if self._topic_word(tok)]
+        topical = own_topic or [tok for tok in known_rest if tok in STEMMED_TOPIC_GENERIC]
+        words = strip_vocative(fold(cleaned)).split()
+        cue = _FOLLOW_UP_CUE.match(" ".join(words)) is not None
+        refers = bool(_REFERS_BACK.intersection(words))
+        short = len(words) <= self.t.follow_up_max_words
+        kept = [tok for tok in previous.tokens if tok not in PERSON_ROLES]
         if roles:
-            if any(
-                tok in idx.asked_vocab and (tok not in STEMMED_GENERIC or tok in STEMMED_TOPIC_GENERIC)
-                for tok in known_rest
-            ):
+            if own_topic or (topical and not refers):
                 return None  # it names its own topic: it stands alone
-            words = strip_vocative(fold(cleaned)).split()
-            elliptic = _FOLLOW_UP_CUE.match(" ".join(words)) is not None or len(words) <= self.t.follow_up_max_words
-            if not elliptic:
+            if not (cue or short or refers):
                 return None
-            kept = [tok for tok in previous.tokens if tok not in PERSON_ROLES]
             return list(dict.fromkeys([*roles, *kept, *known_rest]))
-        if not self._names_domain(tokens) and not any(tok in STEMMED_TOPIC_GENERIC for tok in known_rest):
+        if not topical:
+            if cue and rest and all_known:
+                return list(dict.fromkeys([*previous.tokens, *known_rest]))
             return None
-        # ... and it must read as a follow-up: it starts like one, refers to
-        # the roles ("they", "their"), or is a few words ("salary?"). "How do
-        # I version my code with git" names a topic word but asks its own thing.
-        words = fold(cleaned).split()
-        if not (
-            _FOLLOW_UP_CUE.match(" ".join(words))
-            or _REFERS_BACK.intersection(words)
-            or len(words) <= self.t.follow_up_max_words
-        ):
+        # A how-to of one's own ("how do I version my code with git") asks
+        # about a technique, not the roles: it must say it follows on.
+        loose = all_known and len(words) <= self.t.follow_up_max_known_words and not _HOW_TO.match(" ".join(words))
+        if not (cue or refers or short or loose):
             return None
-        prev_roles = [tok for tok in previous.tokens if tok in PERSON_ROLES]
-        if not prev_roles:
-            return None
-        return list(dict.fromkeys([*tokens, *prev_roles]))
+        conversation_roles = list(previous.roles) or sorted(PERSON_ROLES)
+        return list(dict.fromkeys([*tokens, *conversation_roles]))
 
     def decide(self, a: Analysis) -> Result:
         t = self.t

@@ -62,7 +62,7 @@ def self_check(engine: Engine) -> SelfCheck:
                 continue
             cleaned, _ = clean_input(phrasing)
             tokens, corrected = engine.tokens(cleaned)
-            result = engine.decide(engine.analyse_tokens(tokens, corrected, cleaned, leave_out=qi))
+            result = engine.decide(engine.analyse_message(cleaned, tokens, corrected, leave_out=qi))
             report.checked += 1
             if isinstance(result, Answer) and result.entry.id == entry.id:
                 report.right += 1

@@ -180,7 +180,18 @@ _add(
 )
 _add("deploy", "deploy", "deploys", "deployment", "deployments", "deploying", "deployed", "deployable")
 _add("kubernetes", "k8s", "kube", "kubernetes")
-_add("production", "prod", "production", "productionize", "productionise", "productionizing", "productionising")
+_add(
+    "production",
+    "prod",
+    "production",
+    "productionize",
+    "productionise",
+    "productionizing",
+    "productionising",
+    "productionized",
+    "productionised",
+)
+_add("oncall", "on call", "oncall", "pager", "pagerduty", "paged", "get paged", "gets paged")
 _add("notebook", "jupyter", "jupyter notebook", "jupyter notebooks", "ipynb", "notebooks")
 _add(
     "salary",
