@@ -335,14 +335,21 @@ def create_bot(
     shards: int | str | None = None,
     gateway_url: str | None = None,
     auto_sync: bool = True,
+    shard_count: int | None = None,
+    shard_ids: tuple[int, ...] | None = None,
     **options: Any,
 ) -> RoleDiffBot:
-    """A RoleDiffBot, or a ShardedRoleDiffBot when `shards` is "auto" or a count."""
+    """A RoleDiffBot, or a ShardedRoleDiffBot when `shards` is "auto" or a count,
+    or when `shard_count` (and `shard_ids`, this process's share) are given."""
     quiet_voice()
+    if shard_count is not None:
+        shards = shard_count
     if shards is None:
         return RoleDiffBot(service, state_dir=state_dir, guild_id=guild_id, auto_sync=auto_sync, **options)
     if isinstance(shards, int):
         options["shard_count"] = shards
+    if shard_ids is not None:
+        options["shard_ids"] = list(shard_ids)
     bot = ShardedRoleDiffBot(service, state_dir=state_dir, guild_id=guild_id, auto_sync=auto_sync, **options)
     if gateway_url and shards == "auto":
         # GET /gateway/bot names the gateway; an explicit DISCORD_GATEWAY_URL wins
