@@ -62,11 +62,15 @@ class RoleDiffProcess:
     def stderr(self) -> str:
         return "".join(self.lines)
 
-    async def wait_line(self, pattern: str, timeout: float = 20) -> re.Match[str]:
-        """The first stderr line matching `pattern` (waiting for it)."""
+    def mark(self) -> int:
+        """Where the stderr read so far ends (for `wait_line(since=...)`)."""
+        return len(self.lines)
+
+    async def wait_line(self, pattern: str, timeout: float = 20, since: int = 0) -> re.Match[str]:
+        """The first stderr line from line `since` on matching `pattern` (waiting for it)."""
         regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        seen = 0
+        seen = since
         while True:
             for line in self.lines[seen:]:
                 m = regex.search(line)
