@@ -102,6 +102,21 @@ def log_format(environ: Mapping[str, str]) -> str:
 _handler: logging.Handler | None = None
 
 
+def json_enabled() -> bool:
+    return _handler is not None and isinstance(_handler.formatter, JsonFormatter)
+
+
+def failure_line(prog: str, message: str) -> str:
+    """The one-line failure (`role-diff: ...`), as a JSON log object when the log is JSON, redacted either way."""
+    formatter = _handler.formatter if _handler is not None else None
+    if isinstance(formatter, JsonFormatter):
+        record = logging.LogRecord(prog.replace("-", "_"), logging.ERROR, "", 0, message, None, None)
+        return formatter.format(record)
+    if isinstance(formatter, TextFormatter):
+        return formatter.redact(f"{prog}: {message}")
+    return f"{prog}: {message}"
+
+
 def configure(environ: Mapping[str, str] | None = None, level: int = logging.WARNING) -> None:
     """Install the stderr handler on the root logger (again: replaces the previous one)."""
     global _handler

@@ -16,13 +16,12 @@ import contextlib
 import logging
 import os
 import signal
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import metrics, platforms
-from .clikit import PROG
+from .clikit import fail
 from .settings import SettingsError
 
 if TYPE_CHECKING:
@@ -106,11 +105,7 @@ async def serve(prepared: list[tuple[str, Serve]], service: RoleDiff, ops: OpsAd
         try:
             ops_runner, bound = await runtime.serve_ops(ops.host, ops.port)
         except OSError as exc:
-            print(
-                f"{PROG}: ROLE_DIFF_HTTP_PORT: cannot listen on {ops.host}:{ops.port}: {exc.strerror or exc}",
-                file=sys.stderr,
-            )
-            return 1
+            return fail(f"ROLE_DIFF_HTTP_PORT: cannot listen on {ops.host}:{ops.port}: {exc.strerror or exc}")
         logger.info("serving /metrics, /healthz and /readyz on http://%s:%d", ops.host, bound)
 
     watcher = loop.create_task(reloader.watch(runtime.stop))
