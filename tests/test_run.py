@@ -66,6 +66,13 @@ async def run_both(tmp_path: Path, *args: str, **extra: str) -> None:
             assert metric(text, "role_diff_answer_seconds_count", platform=platform) == 1
             assert metric(text, "role_diff_platform_connected", platform=platform) == 1
         assert metric(text, "role_diff_knowledge_entries") == health["knowledge"]["entries"]
+        assert (
+            metric(text, "role_diff_platform_api_calls_total", platform="slack", method="auth.test", result="ok") >= 1
+        )
+        calls = metric(
+            text, "role_diff_platform_api_calls_total", platform="discord", method="POST interactions", result="ok"
+        )
+        assert calls == 1  # the one answer, as an interaction callback
 
         code, _took = await proc.stop(signal.SIGTERM, timeout=5)
         assert code == 0, proc.stderr

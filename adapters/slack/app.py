@@ -58,7 +58,19 @@ def _counted(handler_class: type[Any], reason: str) -> type[Any]:
 def make_client(settings: SlackSettings) -> AsyncWebClient:
     from slack_sdk.web.async_client import AsyncWebClient
 
-    return AsyncWebClient(
+    class CountingWebClient(AsyncWebClient):
+        """Counts each Web API call in `role_diff_platform_api_calls_total{platform="slack"}`."""
+
+        async def api_call(self, api_method: str, **kwargs: Any) -> Any:
+            try:
+                response = await super().api_call(api_method, **kwargs)
+            except BaseException:
+                metrics.api_call("slack", api_method, False)
+                raise
+            metrics.api_call("slack", api_method, True)
+            return response
+
+    return CountingWebClient(
         token=settings.bot_token,
         base_url=settings.base_url,
         timeout=TIMEOUT,

@@ -128,10 +128,12 @@ class SlackBot:
             raise
         except Exception as exc:
             self.failures += 1
-            metrics.api_call(PLATFORM, what, False)
+            if what == "response_url":  # Web API calls are counted by the client itself
+                metrics.api_call(PLATFORM, what, False)
             logger.warning("slack: %s failed: %s", what, _describe(exc))
             return None
-        metrics.api_call(PLATFORM, what, True)
+        if what == "response_url":
+            metrics.api_call(PLATFORM, what, True)
         return result
 
     async def _post(self, channel: str, thread_ts: str | None, messages: list[bk.Message]) -> None:
