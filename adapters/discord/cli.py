@@ -84,11 +84,12 @@ async def serve(settings: DiscordSettings, service: RoleDiff, runtime: Runtime) 
 
 
 def _disconnected(bot: Any) -> bool:
-    """A sharded bot is live only while every shard it runs is connected."""
+    """Live means the gateway websocket is open; a sharded bot's, every shard's it runs."""
     shards = getattr(bot, "shards", None)
-    if not shards:
-        return False
-    return any(info.is_closed() for info in shards.values())
+    if shards:
+        return any(info.is_closed() for info in shards.values())
+    ws = getattr(bot, "ws", None)
+    return ws is None or not ws.open
 
 
 def _ranges(ids: tuple[int, ...]) -> str:
