@@ -169,3 +169,41 @@ async def test_a_new_platform_is_a_package_that_registers_itself(tmp_path: Path)
         assert code == 0
     finally:
         await proc.kill()
+
+
+def test_run_with_nothing_configured_in_a_terminal_starts_the_chat(tmp_path: Path) -> None:
+    import os
+    import pty
+    import select
+
+    main, child = pty.openpty()
+    env = clean_env(tmp_path, HOME=str(tmp_path), TERM="dumb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"], stdin=child, stdout=child, stderr=child, cwd=tmp_path, env=env
+    )
+    os.close(child)
+    seen = b""
+    try:
+        os.write(main, b"what is mlops\nquit\n")
+        while proc.poll() is None or select.select([main], [], [], 0.1)[0]:
+            if select.select([main], [], [], 20)[0]:
+                try:
+                    chunk = os.read(main, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            else:
+                break
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(main)
+    text = seen.decode(errors="replace")
+    assert (
+        "no platform tokens set (DISCORD_TOKEN for discord; SLACK_BOT_TOKEN for slack): starting the terminal chat"
+        in text
+    )
+    assert "MLOps" in text  # the chat answered
