@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .service import RoleDiff
 
 from . import __version__
-from .clikit import PROG
+from .clikit import PROG, fail
 from .settings import SettingsError
 
 
@@ -362,16 +362,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     except SettingsError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc), 2)  # as every failure line: a JSON object with ROLE_DIFF_LOG_FORMAT=json
     except KnowledgeError as exc:
-        print(f"{PROG}: the knowledge has {len(exc.problems)} problem(s):", file=sys.stderr)
-        for p in exc.problems:
-            print(f"  {p}", file=sys.stderr)
-        return 1
+        return fail(f"the knowledge has {len(exc.problems)} problem(s):" + "".join(f"\n  {p}" for p in exc.problems))
     except CliFailure as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
+        return fail(str(exc))
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130

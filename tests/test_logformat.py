@@ -117,3 +117,16 @@ async def test_a_failure_line_is_json_too_and_has_no_token(tmp_path: Path) -> No
     obj = json.loads(line)
     assert obj["level"] == "ERROR" and obj["message"].startswith("SLACK_BOT_TOKEN was rejected by Slack")
     assert BOT_TOKEN not in line
+
+
+async def test_a_missing_setting_is_a_json_line_too(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, ROLE_DIFF_LOG_FORMAT="json")
+    proc = await RoleDiffProcess.start(tmp_path, "run", "slack", env=env)
+    try:
+        code = await proc.proc.wait()
+        await proc._reader
+    finally:
+        await proc.kill()
+    assert code == 2
+    [line] = proc.lines
+    assert json.loads(line)["message"].startswith("SLACK_APP_TOKEN: is not set")
