@@ -137,8 +137,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import os
-
     from . import platforms, runner
     from .platforms import RunOptions
 

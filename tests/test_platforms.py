@@ -207,3 +207,13 @@ def test_run_with_nothing_configured_in_a_terminal_starts_the_chat(tmp_path: Pat
         in text
     )
     assert "MLOps" in text  # the chat answered
+
+
+def test_the_fast_entry_point_reader_agrees_with_importlib_metadata() -> None:
+    from importlib.metadata import entry_points
+
+    from bot.platforms import GROUP, _entry_points
+
+    fast = sorted((e.name, e.value) for e in _entry_points())
+    assert fast == sorted((e.name, e.value) for e in entry_points(group=GROUP))
+    assert ("slack", "adapters.slack:adapter") in fast
