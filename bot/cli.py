@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from .service import RoleDiff
 
 from . import __version__
-from .clikit import PROG
+from .clikit import PROG, fail
+from .settings import SettingsError
 
 
 class UsageError(Exception):
@@ -52,7 +53,9 @@ def _port(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_platforms: bool = True) -> argparse.ArgumentParser:
+    """The parser; `with_platforms=False` leaves out the platforms' helper
+    commands (loading them costs start-up time that `ask` need not pay)."""
     p = _Parser(
         prog=PROG, description="Answers 'data scientist vs ML engineer' questions from a curated knowledge base."
     )
@@ -65,8 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("chat", help="chat with the bot in this terminal (the default; needs no tokens)")
     no_log(sp)
 
-    sp = sub.add_parser("run", help="run the bot on a platform: console (default), slack or discord")
-    sp.add_argument("platform", nargs="?", default="console", choices=["console", "slack", "discord"])
+    sp = sub.add_parser(
+        "run",
+        help="run the bot on one or more platforms in one process (e.g. run slack discord)",
+        description="Run the bot on the named platforms in one process. With none named: the platforms in "
+        "ROLE_DIFF_PLATFORMS, else every platform whose tokens are set, else (in a terminal) the terminal chat.",
+    )
+    sp.add_argument("platform", nargs="*", help="slack, discord, console (console runs alone)")
     sp.add_argument("--http", action="store_true", help="slack: serve HTTP (Events API) instead of Socket Mode")
     sp.add_argument("--host", default="127.0.0.1", help="slack --http: address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=_port, default=3000, help="slack --http: port (default 3000)")
@@ -110,14 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, default=50)
     sp.add_argument("--json", action="store_true")
 
-    sp = sub.add_parser("slack", help="Slack helpers")
-    ssub = sp.add_subparsers(dest="slack_command", parser_class=_Parser, required=True)
-    ssub.add_parser("manifest", help="print the Slack app manifest")
+    if with_platforms:
+        from .platforms import add_platform_commands
 
-    sp = sub.add_parser("discord", help="Discord helpers")
-    dsub = sp.add_subparsers(dest="discord_command", parser_class=_Parser, required=True)
-    dsub.add_parser("invite-url", help="print the OAuth2 URL that adds the bot to a server")
-    dsub.add_parser("sync", help="sync the /role-diff command with Discord now")
+        add_platform_commands(sub)  # `role-diff slack manifest`, `role-diff discord sync`, ...
     return p
 
 
@@ -136,25 +140,42 @@ def _log_flag(args: argparse.Namespace) -> bool | None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from adapters.console.app import run_console
+    from . import platforms
 
+    console = platforms.get("console")
     service = _service(_log_flag(args))
     try:
-        return run_console(service)
+        return console.chat(service)
     finally:
         service.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if args.platform == "console":
+    from . import platforms, runner
+    from .platforms import RunOptions
+
+    names = list(dict.fromkeys(args.platform))
+    for name in names:
+        platforms.get(name)  # an unknown one is a usage error naming the installed ones
+    why = None
+    if not names:
+        names, why = platforms.choose(os.environ)
+        if not names:
+            hint = platforms.token_hint()
+            if sys.stdin.isatty() and sys.stdout.isatty():
+                print(f"{PROG}: no platform tokens set ({hint}): starting the terminal chat", file=sys.stderr)
+                return cmd_chat(args)
+            raise SettingsError(
+                "ROLE_DIFF_PLATFORMS",
+                f"no platform to run: name one (role-diff run slack), set ROLE_DIFF_PLATFORMS, "
+                f"or set the tokens ({hint}); `role-diff chat` is the terminal chat",
+            )
+    if "console" in names:
+        if len(names) > 1:
+            raise UsageError("console runs alone (it owns the terminal): run the other platforms without it")
         return cmd_chat(args)
-    if args.platform == "slack":
-        from adapters.slack.cli import run as run_slack
-
-        return run_slack(http=args.http, host=args.host, port=args.port, log_enabled=_log_flag(args))
-    from adapters.discord.cli import run as run_discord
-
-    return run_discord(log_enabled=_log_flag(args))
+    options = RunOptions(http=args.http, host=args.host, port=args.port)
+    return runner.run(names, options, log_enabled=_log_flag(args), why=why)
 
 
 def _reply_json(question: str, reply: object) -> dict[str, object]:
@@ -205,9 +226,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(_reply_json(question, reply), ensure_ascii=False))
             else:
-                from adapters.console.app import print_reply
+                from . import platforms
 
-                print_reply(reply)
+                platforms.get("console").print_reply(reply)
             return 0
         # batch mode: one question per stdin line, one JSON (or text) answer per line
         # (always JSON: other tools read this format line by line)
@@ -350,20 +371,6 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_slack(args: argparse.Namespace) -> int:
-    from adapters.slack.cli import print_manifest
-
-    return print_manifest()
-
-
-def cmd_discord(args: argparse.Namespace) -> int:
-    from adapters.discord import cli as discord_cli
-
-    if args.discord_command == "invite-url":
-        return discord_cli.invite_url()
-    return discord_cli.sync()
-
-
 class CliFailure(Exception):
     pass
 
@@ -377,37 +384,41 @@ COMMANDS = {
     "kb": cmd_kb,
     "validate": cmd_validate,
     "unanswered": cmd_unanswered,
-    "slack": cmd_slack,
-    "discord": cmd_discord,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from . import logsetup
     from .knowledge import KnowledgeError
-    from .settings import SettingsError, load_dotenv
+    from .platforms import UnknownPlatform
+    from .settings import load_dotenv
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        args = build_parser().parse_args(argv)
+        words = list(sys.argv[1:] if argv is None else argv)
+        first = next((w for w in words if not w.startswith("-")), None)
+        args = build_parser(with_platforms=first not in COMMANDS).parse_args(words)
         load_dotenv()
+        logsetup.configure()
+        logsetup.log_format(os.environ)  # a bad ROLE_DIFF_LOG_FORMAT: one line, exit 2
+        handler = getattr(args, "handler", None)
+        if handler is not None:  # a platform's helper command
+            return int(handler(args))
         command = args.command or "chat"
         if args.command is None:
             args.no_log = False
         return COMMANDS[command](args)
+    except UnknownPlatform as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
     except UsageError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     except SettingsError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc), 2)  # as every failure line: a JSON object with ROLE_DIFF_LOG_FORMAT=json
     except KnowledgeError as exc:
-        print(f"{PROG}: the knowledge has {len(exc.problems)} problem(s):", file=sys.stderr)
-        for p in exc.problems:
-            print(f"  {p}", file=sys.stderr)
-        return 1
+        return fail(f"the knowledge has {len(exc.problems)} problem(s):" + "".join(f"\n  {p}" for p in exc.problems))
     except CliFailure as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
+        return fail(str(exc))
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130

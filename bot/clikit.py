@@ -9,8 +9,10 @@ PROG = "role-diff"
 
 
 def fail(message: str, status: int = 1) -> int:
-    """Print `role-diff: message` to stderr; return the exit status."""
-    print(f"{PROG}: {message}", file=sys.stderr)
+    """Print `role-diff: message` to stderr (a JSON object with ROLE_DIFF_LOG_FORMAT=json); return the exit status."""
+    from .logsetup import failure_line
+
+    print(failure_line(PROG, message), file=sys.stderr)
     return status
 
 

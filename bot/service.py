@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from . import metrics
 from .builtins import entry_reply, respond, respond_turn
 from .context import Conversations
 from .engine import Engine
@@ -66,6 +67,7 @@ class RoleDiff:
             outcome = "answered" if reply.kind == "answer" else "declined"
         else:
             outcome = "builtin"
+        metrics.question(asker.platform, outcome, latency_ms / 1000)
         self.log.record_question(
             QuestionEvent(
                 platform=asker.platform,
@@ -97,6 +99,7 @@ class RoleDiff:
         if self.kb.get(entry_id) is None:
             return False
         self.log.record_feedback(FeedbackEvent(asker.platform, asker.user_id, entry_id, helpful, now()))
+        metrics.feedback(asker.platform, helpful)
         return True
 
     def complete(self, partial: str, limit: int = 25) -> list[str]:

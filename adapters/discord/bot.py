@@ -16,10 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
 
+from bot import metrics
 from bot.reply import Reply
 from bot.service import Asker, RoleDiff
 
@@ -143,6 +145,7 @@ async def _on_tree_error(interaction: discord.Interaction[Any], error: app_comma
         logger.warning("unknown command /%s: run `role-diff discord sync` to update the commands", error.name)
         text = "That command is out of date. Try `/role-diff`."
     else:
+        metrics.error("discord", "command")
         logger.error("/%s failed", COMMAND_NAME, exc_info=original)
         text = "Sorry, something went wrong on my side."
     if not interaction.response.is_done():
@@ -170,6 +173,7 @@ class RoleDiffBot(discord.Client):
     ) -> None:
         options.setdefault("intents", intents())
         options.setdefault("allowed_mentions", NO_MENTIONS)
+        options.setdefault("http_trace", api_trace())
         super().__init__(**options)
         self.service = service
         self.guild_id = guild_id
@@ -302,6 +306,36 @@ class ShardedRoleDiffBot(RoleDiffBot, discord.AutoShardedClient):
     """The same bot over AutoShardedClient (DISCORD_SHARDS=auto or a count)."""
 
 
+def api_trace() -> aiohttp.TraceConfig:
+    """Counts every request discord.py makes (REST and interaction callbacks) in
+    `role_diff_platform_api_calls_total{platform="discord"}`, labelled by HTTP
+    method and the route's first segment (never ids or tokens), and the answers
+    discord.py retries (429, 5xx) in `role_diff_platform_api_retries_total`."""
+    trace = aiohttp.TraceConfig()
+
+    def route(url: yarl.URL) -> str:
+        parts = [p for p in url.path.split("/") if p]
+        if len(parts) >= 2 and parts[0] == "api":
+            parts = parts[2:] if parts[1].startswith("v") else parts[1:]
+        first = parts[0] if parts else ""
+        return first if first.isalpha() or "-" in first or "_" in first else "other"
+
+    async def on_end(session: Any, ctx: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        status = params.response.status
+        metrics.api_call("discord", f"{params.method} {route(params.url)}", status < 400)
+        if status == 429:
+            metrics.retry("discord", "rate_limited")
+        elif status in (500, 502, 503, 504):
+            metrics.retry("discord", "server_error")
+
+    async def on_exception(session: Any, ctx: Any, params: aiohttp.TraceRequestExceptionParams) -> None:
+        metrics.api_call("discord", f"{params.method} {route(params.url)}", False)
+
+    trace.on_request_end.append(on_end)
+    trace.on_request_exception.append(on_exception)
+    return trace
+
+
 def _channel_kind(channel: object) -> str:
     if isinstance(channel, discord.DMChannel | discord.GroupChannel):
         return "dm"
@@ -339,14 +373,21 @@ def create_bot(
     shards: int | str | None = None,
     gateway_url: str | None = None,
     auto_sync: bool = True,
+    shard_count: int | None = None,
+    shard_ids: tuple[int, ...] | None = None,
     **options: Any,
 ) -> RoleDiffBot:
-    """A RoleDiffBot, or a ShardedRoleDiffBot when `shards` is "auto" or a count."""
+    """A RoleDiffBot, or a ShardedRoleDiffBot when `shards` is "auto" or a count,
+    or when `shard_count` (and `shard_ids`, this process's share) are given."""
     quiet_voice()
+    if shard_count is not None:
+        shards = shard_count
     if shards is None:
         return RoleDiffBot(service, state_dir=state_dir, guild_id=guild_id, auto_sync=auto_sync, **options)
     if isinstance(shards, int):
         options["shard_count"] = shards
+    if shard_ids is not None:
+        options["shard_ids"] = list(shard_ids)
     bot = ShardedRoleDiffBot(service, state_dir=state_dir, guild_id=guild_id, auto_sync=auto_sync, **options)
     if gateway_url and shards == "auto":
         # GET /gateway/bot names the gateway; an explicit DISCORD_GATEWAY_URL wins

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clikit import describe, fail
 
 from .settings import DiscordSettings, invite_application_id
 from .settings import invite_url as build_invite_url
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from bot.service import RoleDiff
+
+logger = logging.getLogger("role_diff.discord")
 
 REJECTED = (
     "DISCORD_TOKEN was rejected by Discord (401 Unauthorized): copy the bot token again "
@@ -28,21 +33,8 @@ def invite_url() -> int:
     return 0
 
 
-def run(log_enabled: bool | None) -> int:
-    from bot.service import RoleDiff
-    from bot.settings import CoreSettings
-
-    settings = DiscordSettings.from_env()
-    core = CoreSettings.from_env()
-    logging.getLogger("role_diff").setLevel(logging.INFO)  # discord.py's own stay at WARNING
-    service = RoleDiff.from_settings(core, log_enabled=log_enabled)
-    try:
-        return asyncio.run(_run(settings, service))
-    finally:
-        service.close()
-
-
-async def _run(settings: DiscordSettings, service: Any) -> int:
+async def serve(settings: DiscordSettings, service: RoleDiff, runtime: Runtime) -> int:
+    """Run Discord until `runtime.stop` is set: 0 after a clean stop, 1 (after one line) if it cannot start."""
     import aiohttp
     import discord
 
@@ -55,15 +47,30 @@ async def _run(settings: DiscordSettings, service: Any) -> int:
             guild_id=settings.guild_id,
             shards=settings.shards,
             gateway_url=settings.gateway_url,
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,
         )
-        loop = asyncio.get_running_loop()
-        try:
-            loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
-            pass
+        runtime.health.add("discord", lambda: bot.is_ready() and not bot.is_closed() and not _disconnected(bot))
+        if settings.shard_ids is not None:
+            logger.info("discord: running shards %s of %d", _ranges(settings.shard_ids), settings.shard_count or 0)
+
+        async def started() -> None:
+            await bot.wait_until_ready()
+            runtime.health.started("discord")
+
         try:
             async with bot:
-                await bot.start(settings.token)
+                run = asyncio.create_task(bot.start(settings.token))
+                ready = asyncio.create_task(started())
+                stop = asyncio.create_task(runtime.stop.wait())
+                try:
+                    await asyncio.wait({run, stop}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    ready.cancel()
+                    stop.cancel()
+                    if not run.done():
+                        await bot.close()
+                await run  # raises what start() raised
         except discord.LoginFailure:
             return fail(REJECTED)
         except discord.PrivilegedIntentsRequired:  # pragma: no cover - role-diff asks for none
@@ -74,6 +81,19 @@ async def _run(settings: DiscordSettings, service: Any) -> int:
         except discord.HTTPException as exc:
             return fail(f"Discord answered {exc.status} at start-up: {describe(exc)}")
     return 0
+
+
+def _disconnected(bot: Any) -> bool:
+    """Live means the gateway websocket is open; a sharded bot's, every shard's it runs."""
+    shards = getattr(bot, "shards", None)
+    if shards:
+        return any(info.is_closed() for info in shards.values())
+    ws = getattr(bot, "ws", None)
+    return ws is None or not ws.open
+
+
+def _ranges(ids: tuple[int, ...]) -> str:
+    return ",".join(str(i) for i in ids)
 
 
 def sync() -> int:

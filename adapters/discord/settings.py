@@ -69,6 +69,54 @@ def shards(environ: Mapping[str, str]) -> int | str | None:
     raise SettingsError("DISCORD_SHARDS", f"must be auto or a number of shards, 1 or more (got {value[:40]!r})")
 
 
+def shard_plan(environ: Mapping[str, str], shards_value: int | str | None) -> tuple[int | None, tuple[int, ...] | None]:
+    """DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS: this process runs the shards
+    `DISCORD_SHARD_IDS` (e.g. `0,1` or `0-3`) out of `DISCORD_SHARD_COUNT` in
+    all, so several processes can split a big bot (discord.py's
+    AutoShardedClient `shard_count` / `shard_ids`)."""
+    count_text = environ.get("DISCORD_SHARD_COUNT", "").strip()
+    ids_text = environ.get("DISCORD_SHARD_IDS", "").strip()
+    count: int | None = None
+    if count_text:
+        if not count_text.isdigit() or not 1 <= int(count_text) <= 10_000:
+            raise SettingsError(
+                "DISCORD_SHARD_COUNT", f"must be a number of shards, 1 or more (got {count_text[:40]!r})"
+            )
+        count = int(count_text)
+        if isinstance(shards_value, int) and shards_value != count:
+            raise SettingsError(
+                "DISCORD_SHARD_COUNT", f"is {count} but DISCORD_SHARDS is {shards_value}: set only one of them"
+            )
+    if not ids_text:
+        return count, None
+    if count is None:
+        if isinstance(shards_value, int):
+            count = shards_value
+        else:
+            raise SettingsError(
+                "DISCORD_SHARD_IDS", "needs DISCORD_SHARD_COUNT (the number of shards across all processes)"
+            )
+    ids: list[int] = []
+    for part in ids_text.replace(" ", "").split(","):
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise SettingsError(
+                "DISCORD_SHARD_IDS", f"must be shard numbers such as 0,1 or 0-3 (got {ids_text[:40]!r})"
+            )
+        first, last = int(low), int(high) if dash else int(low)
+        if first > last:
+            raise SettingsError("DISCORD_SHARD_IDS", f"range {part!r} goes backwards")
+        ids.extend(range(first, last + 1))
+    bad = [i for i in ids if i >= count]
+    if bad:
+        raise SettingsError(
+            "DISCORD_SHARD_IDS", f"shard {bad[0]} does not exist: with {count} shards they are 0-{count - 1}"
+        )
+    if len(set(ids)) != len(ids):
+        raise SettingsError("DISCORD_SHARD_IDS", "names a shard more than once")
+    return count, tuple(ids)
+
+
 def default_state_dir() -> Path:
     from platformdirs import user_data_dir
 
@@ -83,6 +131,8 @@ class DiscordSettings:
     gateway_url: str | None = None
     shards: int | str | None = None
     state_dir: Path = field(default_factory=default_state_dir)
+    shard_count: int | None = None  # DISCORD_SHARD_COUNT: shards across all processes
+    shard_ids: tuple[int, ...] | None = None  # DISCORD_SHARD_IDS: the ones this process runs
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DiscordSettings:
@@ -93,13 +143,17 @@ class DiscordSettings:
         api_url = optional_url(env, "DISCORD_API_URL")
         gateway_url = optional_url(env, "DISCORD_GATEWAY_URL", schemes=("ws", "wss"))
         state = env.get("DISCORD_STATE_DIR", "").strip()
+        shards_value = shards(env)
+        shard_count, shard_ids = shard_plan(env, shards_value)
         return cls(
             token=token,
             guild_id=snowflake(env, "DISCORD_GUILD_ID"),
             api_url=api_url.rstrip("/") if api_url else None,
             gateway_url=gateway_url,
-            shards=shards(env),
+            shards=shards_value,
             state_dir=Path(state).expanduser() if state else default_state_dir(),
+            shard_count=shard_count,
+            shard_ids=shard_ids,
         )
 
 

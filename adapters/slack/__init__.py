@@ -2,5 +2,39 @@
 
 Importing this package imports no SDK: `adapters.slack.cli` imports slack-bolt
 only inside the functions that run the bot, and `settings`, `blocks` and
-`dedupe` are pure Python.
+`dedupe` are pure Python. `adapter` is what the `role_diff.adapters` entry
+point names.
 """
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from bot.platforms import Adapter, RunOptions, Serve
+
+
+class SlackAdapter(Adapter):
+    name = "slack"
+    description = "Slack through slack-bolt: Socket Mode, or HTTP with --http"
+    token_vars = ("SLACK_BOT_TOKEN",)
+
+    def prepare(self, options: RunOptions, environ: Mapping[str, str]) -> Serve:
+        from .cli import serve
+        from .settings import SlackSettings
+
+        settings = SlackSettings.from_env(environ, http=options.http)
+        return functools.partial(serve, settings, http=options.http, host=options.host, port=options.port)
+
+    def add_commands(self, subparsers: Any) -> None:
+        from .cli import print_manifest
+
+        sp = subparsers.add_parser("slack", help="Slack helpers")
+        ssub = sp.add_subparsers(dest="slack_command", parser_class=type(sp), required=True)
+        ssub.add_parser("manifest", help="print the Slack app manifest").set_defaults(
+            handler=lambda args: print_manifest()
+        )
+
+
+adapter = SlackAdapter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bot import metrics
 from bot.service import RoleDiff
 
 from .handlers import SlackBot
@@ -36,16 +37,40 @@ def retry_handlers() -> list[Any]:
             return response is not None and 500 <= response.status_code <= 599
 
     return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
-        AnyServerErrorRetryHandler(max_retry_count=RETRIES),
+        _counted(AsyncConnectionErrorRetryHandler, "connection_error")(max_retry_count=RETRIES),
+        _counted(AsyncRateLimitErrorRetryHandler, "rate_limited")(max_retry_count=RETRIES),
+        _counted(AnyServerErrorRetryHandler, "server_error")(max_retry_count=RETRIES),
     ]
+
+
+def _counted(handler_class: type[Any], reason: str) -> type[Any]:
+    """The retry handler, counting each retry in `role_diff_platform_api_retries_total`."""
+
+    class Counted(handler_class):  # type: ignore[misc,valid-type]
+        async def prepare_for_next_attempt_async(self, **kwargs: Any) -> None:
+            metrics.retry("slack", reason)
+            await super().prepare_for_next_attempt_async(**kwargs)
+
+    Counted.__name__ = handler_class.__name__
+    return Counted
 
 
 def make_client(settings: SlackSettings) -> AsyncWebClient:
     from slack_sdk.web.async_client import AsyncWebClient
 
-    return AsyncWebClient(
+    class CountingWebClient(AsyncWebClient):
+        """Counts each Web API call in `role_diff_platform_api_calls_total{platform="slack"}`."""
+
+        async def api_call(self, api_method: str, **kwargs: Any) -> Any:
+            try:
+                response = await super().api_call(api_method, **kwargs)
+            except BaseException:
+                metrics.api_call("slack", api_method, False)
+                raise
+            metrics.api_call("slack", api_method, True)
+            return response
+
+    return CountingWebClient(
         token=settings.bot_token,
         base_url=settings.base_url,
         timeout=TIMEOUT,

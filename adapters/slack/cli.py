@@ -1,4 +1,4 @@
-"""`role-diff run slack [--http --host H --port P]` and `role-diff slack manifest`.
+"""Running Slack (`role-diff run slack [--http --host H --port P]`) and `role-diff slack manifest`.
 
 Settings problems raise SettingsError (the CLI prints one line and exits 2).
 A token Slack rejects, an unreachable Slack or a port already in use print
@@ -8,17 +8,18 @@ logged.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clikit import describe, fail
 
 from .settings import SlackSettings
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from bot.service import RoleDiff
 
 # auth.test / apps.connections.open errors that mean "this token is wrong", not "Slack is down".
 TOKEN_ERRORS = {
@@ -43,29 +44,6 @@ def manifest_text() -> str:
 def print_manifest() -> int:
     sys.stdout.write(manifest_text())
     return 0
-
-
-def run(http: bool, host: str, port: int, log_enabled: bool | None) -> int:
-    from bot.service import RoleDiff
-    from bot.settings import CoreSettings
-
-    settings = SlackSettings.from_env(http=http)
-    core = CoreSettings.from_env()
-    logging.getLogger("role_diff").setLevel(logging.INFO)  # slack_bolt / slack_sdk stay at WARNING
-    service = RoleDiff.from_settings(core, log_enabled=log_enabled)
-    try:
-        return asyncio.run(_run(settings, service, http=http, host=host, port=port))
-    finally:
-        service.close()
-
-
-def _stop_event() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # pragma: no cover - Windows
-            loop.add_signal_handler(sig, stop.set)
-    return stop
 
 
 async def check_token(client: Any, settings: SlackSettings) -> tuple[str | None, dict[str, Any]]:
@@ -117,7 +95,10 @@ async def check_app_token(client: Any, settings: SlackSettings) -> str | None:
     return None
 
 
-async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, port: int) -> int:
+async def serve(
+    settings: SlackSettings, service: RoleDiff, runtime: Runtime, *, http: bool, host: str, port: int
+) -> int:
+    """Run Slack until `runtime.stop` is set: 0 after a clean stop, 1 (after one line) if it cannot start."""
     from .app import create_bot, make_client
 
     client = make_client(settings)
@@ -128,15 +109,18 @@ async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, 
         return fail(problem)
     logger.info("slack: signed in to %s as %s", auth.get("team") or auth.get("team_id"), auth.get("user"))
     app, bot = create_bot(service, settings, client)
-    stop = _stop_event()
+    stop = runtime.stop
     if http:
-        from .http import build_web_app, serve
+        from .http import build_web_app
+        from .http import serve as serve_http
 
         try:
-            runner, bound = await serve(build_web_app(app), host, port)
+            runner, bound = await serve_http(build_web_app(app, extra_routes=runtime.routes()), host, port)
         except OSError as exc:
             return fail(f"cannot listen on {host}:{port}: {exc.strerror or describe(exc)}")
-        logger.info("slack: serving http://%s:%d/slack/events (and /healthz)", host, bound)
+        runtime.health.add("slack", lambda: True)  # serving HTTP: Slack reaches us, nothing to stay connected to
+        runtime.health.started("slack")
+        logger.info("slack: serving http://%s:%d/slack/events (and /healthz, /readyz, /metrics)", host, bound)
         try:
             await stop.wait()
         finally:
@@ -147,7 +131,9 @@ async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, 
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(app, settings.app_token)
+    runtime.health.add("slack", lambda: _socket_connected(handler))
     await handler.connect_async()
+    runtime.health.started("slack")
     logger.info("slack: connected over Socket Mode")
     try:
         await stop.wait()
@@ -155,3 +141,10 @@ async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, 
         await handler.close_async()
         await bot.drain()
     return 0
+
+
+def _socket_connected(handler: Any) -> bool:
+    """slack_sdk's `is_connected()` without the ping-pong part (it is a coroutine; this is read at scrape time)."""
+    client = handler.client
+    session = getattr(client, "current_session", None)
+    return not client.closed and not getattr(client, "stale", False) and session is not None and not session.closed

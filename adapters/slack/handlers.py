@@ -24,6 +24,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from bot import metrics
 from bot.builtins import help_reply, overview_reply, topics_reply
 from bot.reply import Reply
 from bot.service import Asker, RoleDiff
@@ -122,13 +123,18 @@ class SlackBot:
     async def _call(self, what: str, call: Awaitable[Any]) -> Any:
         """Await one Slack call; a failure is logged (one line, no token) and returns None."""
         try:
-            return await call
+            result = await call
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self.failures += 1
+            if what == "response_url":  # Web API calls are counted by the client itself
+                metrics.api_call(PLATFORM, what, False)
             logger.warning("slack: %s failed: %s", what, _describe(exc))
             return None
+        if what == "response_url":
+            metrics.api_call(PLATFORM, what, True)
+        return result
 
     async def _post(self, channel: str, thread_ts: str | None, messages: list[bk.Message]) -> None:
         for message in messages:
@@ -340,4 +346,5 @@ class SlackBot:
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         kind = body.get("type") or body.get("command") or "request"
+        metrics.error(PLATFORM, "handler")
         logger.error("slack: handling a %s failed: %s", kind, _describe(error), exc_info=error)

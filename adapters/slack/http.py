@@ -1,4 +1,5 @@
-"""HTTP mode: an aiohttp server with `POST /slack/events` and `GET /healthz`.
+"""HTTP mode: an aiohttp server with `POST /slack/events`, `GET /healthz` (and, run
+by `role-diff run`, `/readyz` and `/metrics`).
 
 Events, slash commands and interactivity all arrive on `/slack/events`; bolt
 verifies each request's signature (`SLACK_SIGNING_SECRET`) and timestamp and
@@ -17,7 +18,8 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
-def build_web_app(app: Any, path: str = EVENTS_PATH) -> web.Application:
+def build_web_app(app: Any, path: str = EVENTS_PATH, extra_routes: list[Any] | None = None) -> web.Application:
+    """`extra_routes` (the process's `/metrics`, `/healthz`, `/readyz`) replace the bare `/healthz`."""
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
     async def events(request: web.Request) -> web.Response:
@@ -29,7 +31,7 @@ def build_web_app(app: Any, path: str = EVENTS_PATH) -> web.Application:
         return web.json_response({"ok": True})
 
     web_app = web.Application(client_max_size=1024**2)
-    web_app.add_routes([web.post(path, events), web.get(HEALTH_PATH, healthz)])
+    web_app.add_routes([web.post(path, events), *(extra_routes or [web.get(HEALTH_PATH, healthz)])])
     return web_app
 
 
