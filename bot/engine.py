@@ -3,23 +3,38 @@
 The index is built once, when the knowledge loads; answering reads it and
 never writes, so one Engine serves any number of concurrent requests.
 
-How a question is matched (precision first):
+How a question is matched (precision first: a wrong answer costs more than a
+decline with suggestions):
 
 1. Clean it (cut, markup stripped) and reduce it to content tokens: role names
    and their shorthands collapse to one token each (DS, data sci -> data
-   scientist; MLE, ML eng -> ML engineer), question filler is dropped.
-2. Tokens the knowledge does not know are typo-corrected against its
-   vocabulary with rapidfuzz, when one is close enough.
-3. Candidate questions (those sharing a token with the query) are scored with
-   rapidfuzz: token-set similarity (do the query's words appear?) and
-   token-sort similarity (are there many other words?), the best question per
-   entry. The share of the query's (IDF-weighted) words that the entry knows
-   is blended in.
-4. Gates keep filler from carrying a match: the question must be *about*
-   something the knowledge covers (a role name, or a domain word such as
-   "mlops" or "analogy"), and most of its words must be known. "What's the
-   difference between precision and recall" shares only filler and
-   "difference" with the knowledge, so it is declined.
+   scientist; MLE, ML eng -> ML engineer); the bot addressed by name, greetings,
+   "pls", "TL;DR", "ELI5" and question filler go; what is asked is kept even when
+   said with everyday words ("how much do they make" -> salary, "DS -> MLE" ->
+   switching, "should I be a DS or an MLE" -> choosing). Typos are corrected
+   against the knowledge's words.
+2. Candidate phrasings (those sharing the question's rarest words, at most
+   `candidate_cap`) are scored with rapidfuzz (token-set and token-sort
+   similarity), the best phrasing per entry; blended with the IDF share of the
+   question's words the entry is asked with (a word counts by how many of the
+   entry's phrasings use it, so one incidental word cannot carry a match) and
+   the IDF cosine with the closest phrasing. A long message's question
+   sentences are scored too and blended in: the ask weighs as much as the story.
+3. Gates keep filler from carrying a match: the question must be *about*
+   something the knowledge covers (a role name, or a topic word such as
+   "mlops" or "analogy"), most of its words must be known, and a question that
+   names no role and does not ask who does something ("how do I version my code
+   with git", "what is feature engineering") needs a close phrasing. Questions
+   to the bot itself ("who are you", "what can you do") are matched word for
+   word against the `about` entry's phrasings, so small talk ("how are you") is
+   declined.
+4. In a conversation, a follow-up that names no role or no topic borrows from
+   the previous turn (`follow_up_tokens`); context completes a question, it never
+   turns an unrelated one into an answer.
+5. A question of several parts gets the strongest entry, with the entry for the
+   other part first among the related ones.
+
+Every tuning knob is in `Thresholds`; `role-diff explain` prints each component.
 """
 
 from __future__ import annotations
