@@ -202,6 +202,10 @@ def find_dimension(kb: KnowledgeBase, text: str, t: Thresholds = DEFAULT_THRESHO
     return best[1] if best else None
 
 
+_GREETING = frozenset(
+    "hi hii hey heya hiya hello helo yo sup howdy greetings hallo hola morning evening afternoon good there all "
+    "team folks everyone bot role diff".split()
+)
 _HELP = {"help", "h", "commands", "usage", "what can i ask", "how do i use this", "how do i use you"}
 _TOPICS = {"topics", "topic", "list", "list topics", "index", "menu"}
 _SOURCES = {"sources", "source", "references", "refs", "credits", "bibliography"}
@@ -228,6 +232,8 @@ def respond_turn(engine: Engine, text: str, previous: Turn | None = None) -> tup
         return overview_reply(kb), None
     if command.startswith("role diff "):  # "/role-diff help" typed in a message
         command = command[len("role diff ") :]
+    if set(command.split()) <= _GREETING:  # "hi", "hey bot", "hello role-diff": say what I do
+        return overview_reply(kb), None
     if command in _HELP:
         return help_reply(kb), None
     if command in _TOPICS:

@@ -54,6 +54,7 @@ from .reply import plain as plain_markup
 from .text import (
     GENERIC,
     PHRASE_WORDS,
+    PHRASES,
     ROLE_TOKENS,
     SELF,
     STEMMED_GENERIC,
@@ -82,6 +83,7 @@ class Thresholds:
     typo_long_len: int = 8  # from this length on a word may take more edits
     typo_edits_short: int = 1
     typo_edits_long: int = 2
+    typo_role_len: int = 7  # shorter words are never "corrected" into a role's shorthand ("miles" is not "mles")
     runner_up_margin: float = 12.0
     # final = weighted mean of fuzz (best phrasing), overlap (share of the
     # question's words the entry knows) and cosine (best phrasing, IDF).
@@ -119,6 +121,8 @@ class Thresholds:
 DEFAULT_THRESHOLDS = Thresholds()
 ABOUT_TOPIC = "about"  # the topic of entries about the bot itself
 PERSON_ROLES = frozenset({"datascientist", "mlengineer"})  # the two roles, as tokens
+# One-word spellings of a role name ("mles", "dses", "datasci"): typo targets only for long words.
+ROLE_SHORTHANDS = frozenset(k for k, v in PHRASES.items() if " " not in k and set(v.split()) & ROLE_TOKENS)
 _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
 # A sentence that asks: it ends with "?" or starts like a question.
 _QUESTION = re.compile(
@@ -329,7 +333,8 @@ class Engine:
                 w
                 for size in range(n - limit, n + limit + 1)
                 for w in idx.targets_by_shape.get((word[0], size), ())
-                if size == n or not (w.startswith(word) or word.startswith(w))
+                if (size == n or not (w.startswith(word) or word.startswith(w)))
+                and (n >= t.typo_role_len or w not in ROLE_SHORTHANDS)
             ]
             hit = process.extractOne(word, choices, scorer=OSA.distance, processor=None, score_cutoff=limit)
             if hit is None:

@@ -244,3 +244,10 @@ def test_eval_reads_conversations_and_reports_follow_up_turns_apart(tmp_path: Pa
     assert fig["in_scope_accuracy"] == 1.0 and fig["false_answer_rate"] == 0.0
     parts = fig["parts"]
     assert parts["follow-up turns"]["questions"] == 2 and parts["single questions"]["questions"] == 2
+
+
+@pytest.mark.parametrize("text", ["hi", "hey bot", "hello role-diff", "good morning", "yo!"])
+def test_a_greeting_alone_gets_the_overview(engine: Engine, text: str) -> None:
+    service = RoleDiff(engine)
+    assert service.ask(text, Asker("test")).kind == "overview"
+    assert service.ask(f"{text} what is mlops", Asker("test")).topic == "mlops"
