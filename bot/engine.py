@@ -131,8 +131,14 @@ _QUESTION = re.compile(
 )
 _ASKS_WHO = re.compile(r"\b(?:who|whos|whose|whom)\b")
 _HOW_TO = re.compile(r"^(?:how (?:do|can|could|should|would|might) (?:i|we|you|one)|how to|how is|how are)\b")
+# Everyday words that name a topic outright, even in a message without a cue.
+_NAMED_TOPICS = frozenset(
+    stem(w) for w in "salary income skills tools titles careers demand market responsibilities".split()
+)
 # Words by which a message refers back to the roles it followed.
-_REFERS_BACK = frozenset("they them their theirs these those each both either he she his her it its that".split())
+_REFERS_BACK = frozenset("they them their theirs these those each both either he she his her".split())
+# ... and by which it refers back to what was asked ("do DS need to learn it too?").
+_REFERS_TO_TOPIC = frozenset("it its that this".split())
 # How a message that continues a conversation starts ("and data scientists?",
 # "what about MLEs?", "same for ML engineers").
 _FOLLOW_UP_CUE = re.compile(
@@ -288,6 +294,20 @@ class Index:
         }
         self.unknown_idf = math.log((n + 1) / idf_smoothing) + idf_floor
         self.asked_vocab = frozenset(t for v in entry_vocab for t in v)
+        # Topic words: what the knowledge is asked with more than in passing,
+        # in two phrasings or more, or in a title or keywords. A word of one
+        # long phrasing's back-story ("nurse", "laptop") does not make a
+        # question in scope.
+        uses: dict[str, int] = {}
+        for text in self.q_text:
+            for tok in set(text.split()):
+                uses[tok] = uses.get(tok, 0) + 1
+        named: set[str] = set()
+        for entry in self.entries:
+            named.update(content_tokens(entry.title))
+            for kw in entry.keywords:
+                named.update(content_tokens(kw))
+        self.topic_vocab = frozenset(t for t in self.asked_vocab if uses.get(t, 0) >= 2 or t in named)
         self.q_sets: list[frozenset[str]] = [frozenset(text.split()) for text in self.q_text]
         self.q_norm: list[float] = [
             math.sqrt(sum(self.idf[w] ** 2 for w in text.split())) or 1.0 for text in self.q_text
@@ -363,7 +383,7 @@ class Engine:
         """A word the knowledge is asked with that says what about: not a
         role name, not generic, not a number, not the bot."""
         return (
-            tok in self.index.asked_vocab
+            tok in self.index.topic_vocab
             and tok not in STEMMED_GENERIC
             and tok not in ROLE_TOKENS
             and tok != SELF
@@ -629,21 +649,30 @@ class Engine:
         words = strip_vocative(fold(cleaned)).split()
         cue = _FOLLOW_UP_CUE.match(" ".join(words)) is not None
         refers = bool(_REFERS_BACK.intersection(words))
+        refers_topic = bool(_REFERS_TO_TOPIC.intersection(words))
         short = len(words) <= self.t.follow_up_max_words
         kept = [tok for tok in previous.tokens if tok not in PERSON_ROLES]
         if roles:
-            if own_topic or (topical and not refers):
+            if own_topic or (topical and not refers_topic):
                 return None  # it names its own topic: it stands alone
-            if not (cue or short or refers):
+            if not (cue or short or refers_topic):
                 return None
             return list(dict.fromkeys([*roles, *kept, *known_rest]))
         if not topical:
-            if cue and rest and all_known:
+            if cue and rest and all(self._topic_word(tok) or tok in STEMMED_GENERIC for tok in rest):
                 return list(dict.fromkeys([*previous.tokens, *known_rest]))
             return None
         # A how-to of one's own ("how do I version my code with git") asks
         # about a technique, not the roles: it must say it follows on.
-        loose = all_known and len(words) <= self.t.follow_up_max_known_words and not _HOW_TO.match(" ".join(words))
+        # Said without a cue, only a topic named outright counts: a topic word
+        # of the knowledge's ("salary", "skills"), or two ("thanks, have a good
+        # day" names a day, not the day-to-day; "what's a good laptop" a laptop).
+        loose = (
+            all_known
+            and len(words) <= self.t.follow_up_max_known_words
+            and not _HOW_TO.match(" ".join(words))
+            and (len(own_topic) >= 2 or any(tok in _NAMED_TOPICS for tok in known_rest))
+        )
         if not (cue or refers or short or loose):
             return None
         conversation_roles = list(previous.roles) or sorted(PERSON_ROLES)

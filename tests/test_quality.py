@@ -167,6 +167,11 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "how do I version my code with git",
         "what's 2+2",
         "tell me a joke",
+        "what day is it today",
+        "and for nurses?",
+        "thanks, have a good day",
+        "what's a good laptop",
+        "how do I make money fast",
     ],
 )
 def test_context_never_turns_an_off_topic_follow_up_into_an_answer(engine: Engine, off_topic: str) -> None:
