@@ -50,11 +50,16 @@ def run(http: bool, host: str, port: int, log_enabled: bool | None) -> int:
     from bot.settings import CoreSettings
 
     settings = SlackSettings.from_env(http=http)
+    limits = None
+    if http:
+        from .http import HttpLimits
+
+        limits = HttpLimits.from_env()
     core = CoreSettings.from_env()
     logging.getLogger("role_diff").setLevel(logging.INFO)  # slack_bolt / slack_sdk stay at WARNING
     service = RoleDiff.from_settings(core, log_enabled=log_enabled)
     try:
-        return asyncio.run(_run(settings, service, http=http, host=host, port=port))
+        return asyncio.run(_run(settings, service, http=http, host=host, port=port, limits=limits))
     finally:
         service.close()
 
@@ -117,7 +122,7 @@ async def check_app_token(client: Any, settings: SlackSettings) -> str | None:
     return None
 
 
-async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, port: int) -> int:
+async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, port: int, limits: Any = None) -> int:
     from .app import create_bot, make_client
 
     client = make_client(settings)
@@ -133,7 +138,8 @@ async def _run(settings: SlackSettings, service: Any, *, http: bool, host: str, 
         from .http import build_web_app, serve
 
         try:
-            runner, bound = await serve(build_web_app(app), host, port)
+            web_app = build_web_app(app, signing_secret=settings.signing_secret, limits=limits)
+            runner, bound = await serve(web_app, host, port)
         except OSError as exc:
             return fail(f"cannot listen on {host}:{port}: {exc.strerror or describe(exc)}")
         logger.info("slack: serving http://%s:%d/slack/events (and /healthz)", host, bound)
