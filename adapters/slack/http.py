@@ -102,22 +102,25 @@ def build_web_app(
     limits = limits or HttpLimits()
     throttle = Throttle(logger, limits.log_interval)
 
-    def refuse(refusal: Refusal, level: int = logging.INFO) -> web.Response:
+    def refuse(refusal: Refusal, level: int = logging.INFO, *, close: bool = False) -> web.Response:
         throttle.log(
             level, refusal.reason, "slack: refused a request to %s with %d: %s", path, refusal.status, refusal.reason
         )
-        return web.Response(status=refusal.status, text=refusal.reason)
+        response = web.Response(status=refusal.status, text=refusal.reason)
+        if close:  # the body was not read to its end: the connection cannot carry another request
+            response.force_close()
+        return response
 
     async def events(request: web.Request) -> web.Response:
         try:
             async with asyncio.timeout(limits.body_timeout):
                 body = await request.read()
         except TimeoutError:
-            return refuse(Refusal(408, f"the body did not arrive within {limits.body_timeout:g} s"))
+            return refuse(Refusal(408, f"the body did not arrive within {limits.body_timeout:g} s"), close=True)
         except web.HTTPException:
             raise  # 413 for a body over the limit: aiohttp answers it
         except Exception as exc:  # the client went away mid-body, a broken chunked encoding ...
-            return refuse(Refusal(400, f"could not read the body ({type(exc).__name__})"))
+            return refuse(Refusal(400, f"could not read the body ({type(exc).__name__})"), close=True)
         refusal = check_signature(secret, request.headers, body)
         if refusal is not None:
             return refuse(refusal)
@@ -149,9 +152,12 @@ class _GuardedServer(web.Server):
         self.limits = limits
         self.cap = limits.connection_cap
         self.throttle = throttle
-        self.refused = 0
-        self.timed_out = 0
+        self.refused = 0  # new connections closed at once: at the cap, none idle
+        self.evicted = 0  # idle connections closed to make room for a new one
+        self.timed_out = 0  # closed for sending no complete request header in time
         self._deadlines: dict[RequestHandler, asyncio.TimerHandle] = {}
+        self._live: set[RequestHandler] = set()  # open connections
+        self._closing: set[RequestHandler] = set()  # closed by us, the close not yet complete
         factory = self.request_factory
 
         def request_factory(message: Any, payload: Any, protocol: RequestHandler, writer: Any, task: Any) -> Any:
@@ -165,18 +171,26 @@ class _GuardedServer(web.Server):
         self.request_factory = request_factory
 
     def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
-        if len(self._connections) >= self.cap:
-            self.refused += 1
+        if len(self._live) - len(self._closing) >= self.cap:
+            # Full: make room by closing the oldest connection still waiting for its request
+            # header (idle or trickling: what an attacker holds open); if every connection is
+            # busy with a request, refuse the new one.
             self.throttle.log(
                 logging.WARNING,
                 "cap",
-                "slack: %d connections open, the cap: closed a new one (raise SLACK_HTTP_MAX_CONNECTIONS "
-                "and `ulimit -n`, or run more replicas)",
+                "slack: %d connections open, the cap: closing the oldest idle one, or the new one if none "
+                "is idle (raise SLACK_HTTP_MAX_CONNECTIONS and `ulimit -n`, or run more replicas)",
                 self.cap,
             )
-            transport.abort()
-            return
+            oldest = next(iter(self._deadlines), None)
+            if oldest is None:
+                self.refused += 1
+                transport.abort()
+                return
+            self.evicted += 1
+            self._close(oldest)
         super().connection_made(handler, transport)
+        self._live.add(handler)
         loop = asyncio.get_running_loop()
         self._deadlines[handler] = loop.call_later(self.limits.header_timeout, self._expire, handler)
 
@@ -184,10 +198,12 @@ class _GuardedServer(web.Server):
         timer = self._deadlines.pop(handler, None)
         if timer is not None:
             timer.cancel()
+        self._closing.discard(handler)
+        self._live.discard(handler)
         super().connection_lost(handler, exc)
 
     def _expire(self, handler: RequestHandler) -> None:
-        if self._deadlines.pop(handler, None) is None:
+        if handler not in self._deadlines:
             return
         self.timed_out += 1
         self.throttle.log(
@@ -196,6 +212,14 @@ class _GuardedServer(web.Server):
             "slack: closed a connection that sent no complete request within %g s",
             self.limits.header_timeout,
         )
+        self._close(handler)
+
+    def _close(self, handler: RequestHandler) -> None:
+        timer = self._deadlines.pop(handler, None)
+        if timer is not None:
+            timer.cancel()
+        if handler in self._live:
+            self._closing.add(handler)
         handler.force_close()
 
 
@@ -245,7 +269,11 @@ async def serve(web_app: web.Application, host: str, port: int) -> tuple[web.App
     limits = web_app.get(LIMITS) or HttpLimits()
     web_app.setdefault(LIMITS, limits)
     web_app.setdefault(THROTTLE, Throttle(logger, limits.log_interval))
-    runner = _GuardedRunner(web_app, access_log=None, keepalive_timeout=limits.idle_timeout)
+    # lingering_time: after answering a request whose body was not read to its end (408, 413),
+    # aiohttp drains the rest for this long before closing (its default is 10 s).
+    runner = _GuardedRunner(
+        web_app, access_log=None, keepalive_timeout=limits.idle_timeout, lingering_time=min(1.0, limits.body_timeout)
+    )
     await runner.setup()
     _guard_accept(asyncio.get_running_loop(), web_app[THROTTLE])
     site = web.TCPSite(runner, host, port)
