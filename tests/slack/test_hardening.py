@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import resource
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
@@ -21,7 +26,8 @@ from adapters.slack.settings import SlackSettings
 from bot.log import InteractionLog
 from bot.service import RoleDiff
 from tests.slack.conftest import HttpBot
-from tests.slack.fake import SIGNING_SECRET, FakeSlack, command_body, command_fields
+from tests.slack.fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, command_fields
+from tests.slack.test_cli import clean_env
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -211,3 +217,119 @@ async def test_at_the_cap_idle_connections_make_room_and_healthz_answers(
         writer.close()
     cap_lines = [r for r in slack_logs if "the cap" in r.getMessage()]
     assert len(cap_lines) == 1  # throttled: once a minute
+
+
+# -- item 2 as the issue found it: `role-diff run slack --http` with 256 file descriptors ---------
+
+
+async def start_server(tmp_path: Path, fake: FakeSlack, **env: str) -> tuple[asyncio.subprocess.Process, int]:
+    """`role-diff run slack --http --port 0` limited to 256 open files; returns it and its port."""
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "slack",
+        "--http",
+        "--port",
+        "0",
+        cwd=tmp_path,
+        env=clean_env(
+            SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url, **env
+        ),
+        stderr=asyncio.subprocess.PIPE,
+        preexec_fn=limit_files,
+    )
+    assert proc.stderr is not None
+    lines: list[str] = []
+    while True:
+        line = (await asyncio.wait_for(proc.stderr.readline(), 20)).decode()
+        assert line, "the server stopped: " + "".join(lines)
+        lines.append(line)
+        m = re.search(r"serving http://127\.0\.0\.1:(\d+)/slack/events", line)
+        if m:
+            return proc, int(m.group(1))
+
+
+async def open_idle(port: int, n: int) -> list[asyncio.StreamWriter]:
+    """Open up to n connections that send nothing (some may not get through: that is the point)."""
+
+    async def one() -> asyncio.StreamWriter | None:
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 2)
+            return writer
+        except (TimeoutError, OSError):
+            return None
+
+    return [w for w in await asyncio.gather(*(one() for _ in range(n))) if w is not None]
+
+
+async def healthz_soon(port: int, within: float) -> int:
+    """/healthz's status, retrying until `within` seconds have passed."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    return resp.status
+        except (TimeoutError, aiohttp.ClientError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def stop(proc: asyncio.subprocess.Process) -> str:
+    proc.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(proc.wait(), 15) == 0
+    assert proc.stderr is not None
+    return (await proc.stderr.read()).decode()
+
+
+async def test_300_idle_connections_with_256_descriptors_healthz_answers(tmp_path: Path) -> None:
+    """The default cap is under the descriptor limit: the idle connections are held off
+    and /healthz answers while they try."""
+    fake = await FakeSlack().start()
+    proc, port = await start_server(tmp_path, fake)
+    try:
+        idle = await open_idle(port, 300)
+        assert len(idle) >= 250
+        assert await healthz_soon(port, within=3) == 200
+        for writer in idle:
+            writer.close()
+        err = await stop(proc)
+        assert "Traceback" not in err and "out of system resource" not in err
+        assert len(err.splitlines()) <= 6, err  # signed in, serving, one line about the cap
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await fake.close()
+
+
+async def test_out_of_descriptors_is_logged_once_and_the_server_recovers(tmp_path: Path) -> None:
+    """A cap set above the descriptor limit: accept() fails with EMFILE. asyncio would report
+    each failure (the issue counted 43,292 lines in 10 s); role-diff says it once, and once the
+    idle connections time out, /healthz answers again."""
+    fake = await FakeSlack().start()
+    proc, port = await start_server(tmp_path, fake, SLACK_HTTP_MAX_CONNECTIONS="1000", SLACK_HTTP_TIMEOUT="1")
+    try:
+        idle = await open_idle(port, 300)
+        await asyncio.sleep(2.5)  # accept keeps failing and being retried meanwhile
+        assert await healthz_soon(port, within=10) == 200
+        for writer in idle:
+            writer.close()
+        err = await stop(proc)
+        assert "Traceback" not in err
+        accept_lines = [line for line in err.splitlines() if "cannot accept connections" in line]
+        assert 1 <= len(accept_lines) <= 2, err[-3000:]
+        assert "out of file descriptors" in accept_lines[0]
+        assert len(err.splitlines()) <= 10, err[-3000:]
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await fake.close()
