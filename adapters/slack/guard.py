@@ -31,8 +31,8 @@ class Refusal:
     reason: str  # short, for the log and the response body; never holds request data
 
 
-def check_signature(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None) -> Refusal | None:
-    """None if `body` carries Slack's signature made with `secret` within MAX_AGE."""
+def check_headers(headers: Mapping[str, str], now: float | None = None) -> Refusal | None:
+    """The signature headers' presence, form and age: what can be refused before reading the body."""
     timestamp = headers.get("X-Slack-Request-Timestamp", "")
     signature = headers.get("X-Slack-Signature", "")
     if not timestamp or not signature:
@@ -41,6 +41,16 @@ def check_signature(secret: str, headers: Mapping[str, str], body: bytes, now: f
         return Refusal(401, "malformed X-Slack-Request-Timestamp")
     if abs((time.time() if now is None else now) - int(timestamp)) > MAX_AGE:
         return Refusal(401, "stale or future X-Slack-Request-Timestamp")
+    return None
+
+
+def check_signature(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None) -> Refusal | None:
+    """None if `body` carries Slack's signature made with `secret` within MAX_AGE."""
+    refusal = check_headers(headers, now)
+    if refusal is not None:
+        return refusal
+    timestamp = headers["X-Slack-Request-Timestamp"]
+    signature = headers["X-Slack-Signature"]
     base = b"v0:" + timestamp.encode("ascii") + b":" + body
     expected = "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "surrogateescape")):
@@ -62,6 +72,49 @@ def _depth(value: Any, limit: int) -> bool:
     return True
 
 
+# The fields bolt and role-diff's handlers read, with the types Slack always sends them as
+# (anywhere in the body: bolt looks for them in nested events, messages and authorizations).
+_TEXT = frozenset(
+    "type subtype channel_type user_id team_id channel_id trigger_id response_url command ts thread_ts event_ts "
+    "action_id tab bot_id callback_id api_app_id event_id enterprise_id user_team context_team_id "
+    "context_enterprise_id value challenge".split()
+)
+_OBJECT = frozenset("event message previous_message view container workflow_step bot_profile assistant_thread".split())
+_OBJECT_OR_TEXT = frozenset("user channel team enterprise text".split())
+_OBJECTS = frozenset({"authorizations", "actions"})
+
+
+def _shape(value: Any) -> str | None:
+    """None if every known field in `value` (at any depth) has the type Slack sends; else the first that does not."""
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "block_actions" and isinstance(item.get("actions"), list):
+            if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in item["actions"]):
+                return "every action needs an 'action_id'"
+        for key, field in item.items():
+            if field is None:
+                continue
+            if key in _TEXT and not isinstance(field, str):
+                return f"'{key}' must be text"
+            if key in _OBJECT and not isinstance(field, dict):
+                return f"'{key}' must be an object"
+            if key in _OBJECT_OR_TEXT and not isinstance(field, dict | str):
+                return f"'{key}' must be an object or text"
+            if key in _OBJECTS and (
+                not isinstance(field, list) or not field or not all(isinstance(f, dict) for f in field)
+            ):
+                return f"'{key}' must be a non-empty list of objects"
+            if isinstance(field, dict | list):
+                stack.append(field)
+    return None
+
+
 def _json_object(text: str, what: str) -> Refusal | None:
     # json.loads stops at Python's recursion limit (RecursionError) on absurd nesting;
     # the body is at most 1 MB, so this is bounded work.
@@ -73,6 +126,9 @@ def _json_object(text: str, what: str) -> Refusal | None:
         return Refusal(400, f"{what} is not a JSON object")
     if not _depth(value, MAX_DEPTH):
         return Refusal(400, f"{what} nests too deeply")
+    problem = _shape(value)
+    if problem:
+        return Refusal(400, f"{what}: {problem}")
     return None
 
 

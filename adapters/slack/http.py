@@ -33,7 +33,7 @@ from bot.clikit import describe
 from bot.settings import SettingsError
 from bot.throttle import Throttle
 
-from .guard import Refusal, check_body, check_signature
+from .guard import Refusal, check_body, check_headers, check_signature
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -112,6 +112,9 @@ def build_web_app(
         return response
 
     async def events(request: web.Request) -> web.Response:
+        refusal = check_headers(request.headers)
+        if refusal is not None:  # refused before reading a byte of the body
+            return refuse(refusal, close=request.content_length != 0)
         try:
             async with asyncio.timeout(limits.body_timeout):
                 body = await request.read()
@@ -131,7 +134,10 @@ def build_web_app(
             bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
         except Exception as exc:  # a signed body bolt cannot make sense of
             return refuse(Refusal(400, f"bolt cannot read this request ({type(exc).__name__})"), logging.WARNING)
-        bolt_response = await app.async_dispatch(bolt_request)
+        try:
+            bolt_response = await app.async_dispatch(bolt_request)
+        except Exception as exc:  # bolt failed on a signed request (even its error handler did)
+            return refuse(Refusal(400, f"bolt could not handle this request ({type(exc).__name__})"), logging.WARNING)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
