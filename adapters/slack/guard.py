@@ -79,9 +79,12 @@ _TEXT = frozenset(
     "action_id tab bot_id callback_id api_app_id event_id enterprise_id user_team context_team_id "
     "context_enterprise_id value challenge".split()
 )
-_OBJECT = frozenset("event message previous_message view container workflow_step bot_profile assistant_thread".split())
+_OBJECT = frozenset(
+    "event message previous_message view container workflow_step bot_profile assistant_thread function".split()
+)
 _OBJECT_OR_TEXT = frozenset("user channel team enterprise text".split())
 _OBJECTS = frozenset({"authorizations", "actions"})
+_NEVER_NULL = frozenset({"event", "view", "function"})
 
 
 def _shape(value: Any) -> str | None:
@@ -99,6 +102,8 @@ def _shape(value: Any) -> str | None:
                 return "every action needs an 'action_id'"
         for key, field in item.items():
             if field is None:
+                if key in _NEVER_NULL:  # bolt reads these as `.get(key, {})`
+                    return f"'{key}' must be an object"
                 continue
             if key in _TEXT and not isinstance(field, str):
                 return f"'{key}' must be text"
@@ -146,8 +151,10 @@ def check_body(body: bytes, content_type: str) -> tuple[str, Refusal | None]:
         return text, None
     if content_type == "application/json" or text.startswith("{"):
         return text, _json_object(text, "JSON body")
+    form = dict(parse_qsl(text, keep_blank_values=True))
     if "payload" in text:
-        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        payload = form.get("payload")
         if payload is not None:
             return text, _json_object(payload, "payload field")
-    return text, None
+    problem = _shape(form)
+    return text, Refusal(400, f"form: {problem}") if problem else None
