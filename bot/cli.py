@@ -171,11 +171,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     service = _service(_log_flag(args))
     asker = Asker("cli", None, "command")
     try:
+        from .jsonlines import clean_text, read_lines, write_json_line
+
         if args.question:
-            question = " ".join(args.question)
+            question = clean_text(" ".join(args.question))
             reply = service.ask(question, asker)
             if args.json:
-                print(json.dumps(_reply_json(question, reply), ensure_ascii=False))
+                write_json_line(_reply_json(question, reply))
             else:
                 from adapters.console.app import print_reply
 
@@ -183,10 +185,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
             return 0
         # batch mode: one question per stdin line, one JSON (or text) answer per line
         # (always JSON: other tools read this format line by line)
-        for raw in sys.stdin:
-            question = raw.rstrip("\r\n")
+        # (bytes in, UTF-8 JSON out: one line per input line whatever the bytes; see jsonlines)
+        for question in read_lines():
             reply = service.ask(question, asker)
-            print(json.dumps(_reply_json(question, reply), ensure_ascii=False), flush=True)
+            write_json_line(_reply_json(question, reply))
         return 0
     finally:
         service.close()
