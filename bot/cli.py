@@ -269,7 +269,9 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     try:
         groups = log.unanswered(since=args.since, limit=args.limit)
     except Exception as exc:
-        raise CliFailure(f"cannot read the interaction log: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+        from .dberrors import explain
+
+        raise CliFailure(f"cannot read the interaction log: {explain(exc, settings.database_url)}") from None
     finally:
         log.close()
     if args.json:
