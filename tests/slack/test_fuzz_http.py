@@ -149,7 +149,7 @@ def bodies(draw: st.DrawFn, response_url: str) -> tuple[bytes, str]:
 
 def sign(body: bytes, mode: str, ts_text: str) -> dict[str, str]:
     now = int(time.time())
-    ts = {"good": str(now), "forged": str(now), "stale": str(now - 301), "future": str(now + 301)}.get(mode, ts_text)
+    ts = {"good": str(now), "forged": str(now), "stale": str(now - 360), "future": str(now + 360)}.get(mode, ts_text)
     secret = "not-the-secret" if mode == "forged" else SIGNING_SECRET
     digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
     if mode == "none":
