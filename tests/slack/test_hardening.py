@@ -315,11 +315,12 @@ async def test_out_of_descriptors_is_logged_once_and_the_server_recovers(tmp_pat
     each failure (the issue counted 43,292 lines in 10 s); role-diff says it once, and once the
     idle connections time out, /healthz answers again."""
     fake = await FakeSlack().start()
-    proc, port = await start_server(tmp_path, fake, SLACK_HTTP_MAX_CONNECTIONS="1000", SLACK_HTTP_TIMEOUT="1")
+    # 4 s: long enough for 300 connections to be open at once even on a busy machine
+    proc, port = await start_server(tmp_path, fake, SLACK_HTTP_MAX_CONNECTIONS="1000", SLACK_HTTP_TIMEOUT="4")
     try:
         idle = await open_idle(port, 300)
         await asyncio.sleep(2.5)  # accept keeps failing and being retried meanwhile
-        assert await healthz_soon(port, within=10) == 200
+        assert await healthz_soon(port, within=20) == 200
         for writer in idle:
             writer.close()
         err = await stop(proc)
