@@ -46,6 +46,22 @@ def test_symlink_loops_are_problems_with_their_path(tmp_path: Path) -> None:
     assert any(p.startswith(str(extra / "sources.yaml")) and "symlink loop" in p for p in found), found
 
 
+def test_a_knowledge_directory_that_is_a_symlink_loop(tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "validate", str(loop)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 1
+    assert f"{loop}: not a directory" in result.stdout.splitlines()
+    assert "Traceback" not in result.stderr
+
+
 def test_a_link_to_dev_zero_is_refused_without_reading_it(tmp_path: Path) -> None:
     extra = extra_dir(tmp_path)
     (extra / "zero.md").symlink_to("/dev/zero")
