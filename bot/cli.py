@@ -220,11 +220,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     service = _service(_log_flag(args))
     asker = Asker("cli", None, "command")
     try:
+        from .jsonlines import clean_text, read_lines, write_json_line
+
         if args.question:
-            question = " ".join(args.question)
+            question = clean_text(" ".join(args.question))
             reply = service.ask(question, asker)
             if args.json:
-                print(json.dumps(_reply_json(question, reply), ensure_ascii=False))
+                write_json_line(_reply_json(question, reply))
             else:
                 from . import platforms
 
@@ -232,15 +234,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
             return 0
         # batch mode: one question per stdin line, one JSON (or text) answer per line
         # (always JSON: other tools read this format line by line)
+        # Bytes in, UTF-8 JSON out: one line per input line whatever the bytes (see jsonlines).
         # A line may be a JSON object {"question": ..., "conversation": ...}:
         # lines of one conversation are asked in order, follow-ups in context.
-        for raw in sys.stdin:
-            question, conversation = batch_line(raw.rstrip("\r\n"))
+        for line in read_lines():
+            question, conversation = batch_line(line)
             reply = service.ask(question, replace(asker, conversation=conversation))
             out = _reply_json(question, reply)
             if conversation is not None:
                 out["conversation"] = conversation
-            print(json.dumps(out, ensure_ascii=False), flush=True)
+            write_json_line(out)
         return 0
     finally:
         service.close()
@@ -342,7 +345,9 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     try:
         groups = log.unanswered(since=args.since, limit=args.limit)
     except Exception as exc:
-        raise CliFailure(f"cannot read the interaction log: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+        from .dberrors import explain
+
+        raise CliFailure(f"cannot read the interaction log: {explain(exc, settings.database_url)}") from None
     finally:
         log.close()
     if args.json:

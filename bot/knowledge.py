@@ -8,8 +8,10 @@ run shows a curator everything to fix.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,11 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ENTRY_FIELDS = {"id", "topic", "title", "questions", "keywords", "sources", "related"}
 REQUIRED_ENTRY_FIELDS = ("id", "topic", "title", "questions", "sources", "related")
 ENV_KNOWLEDGE = "ROLE_DIFF_KNOWLEDGE"
+MAX_ENTRY_BYTES = 64 * 1024  # an entry is a few KB; anything bigger is not one
+MAX_DATA_BYTES = 1024 * 1024  # sources.yaml, compare.yaml
+# Control characters have no place in knowledge text (tab and line breaks aside): a NUL or an
+# escape sequence would reach chat messages and terminals.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def shipped_knowledge_dir() -> Path:
@@ -209,8 +216,80 @@ def _strip_lines(value: Any) -> Any:
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere; or a symlink loop (RuntimeError before 3.13)
         return str(path)
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def read_knowledge_file(path: Path, shown: str, problems: list[Problem], max_bytes: int) -> str | None:
+    """The text of a knowledge file, or None with the reason added to `problems`.
+
+    Only regular files are read (a symlink to one is fine): a symlink loop, a
+    dangling link, a FIFO (which would block forever), a device (`/dev/zero`
+    never ends), a directory, or a file over `max_bytes` is a problem with
+    its path, and nothing more is read than `max_bytes`."""
+    try:
+        info = os.stat(path)  # follows links; ELOOP for a loop
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            problems.append(Problem(shown, 0, "a symlink loop: make it point at a regular file"))
+        elif exc.errno == errno.ENOENT:
+            problems.append(Problem(shown, 0, "a symlink to a file that does not exist"))
+        else:
+            problems.append(Problem(shown, 0, f"cannot read: {exc.strerror or exc}"))
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        problems.append(Problem(shown, 0, f"{_kind(info.st_mode)}, not a regular file: only regular files are read"))
+        return None
+    if info.st_size > max_bytes:
+        problems.append(Problem(shown, 0, f"{info.st_size:,} bytes; the limit is {max_bytes:,}"))
+        return None
+    try:
+        # O_NONBLOCK: if a FIFO replaced the file since the stat, opening it must not hang.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        problems.append(Problem(shown, 0, f"cannot read: {exc.strerror or exc}"))
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            problems.append(Problem(shown, 0, "not a regular file: only regular files are read"))
+            return None
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        problems.append(Problem(shown, 0, f"over {max_bytes:,} bytes; the limit is {max_bytes:,}"))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(shown, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        return None
+
+
+def _control_problems(text: str, shown: str, problems: list[Problem]) -> bool:
+    """Report control characters (NUL, escape, ...) with their lines; True if any."""
+    found = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        m = _CONTROL.search(line.rstrip("\r"))
+        if m:
+            found += 1
+            if found <= 5:
+                code = ord(m.group())
+                problems.append(Problem(shown, number, f"control character U+{code:04X} in the text: remove it"))
+    if found > 5:
+        problems.append(Problem(shown, 0, f"control characters on {found - 5} more line(s)"))
+    return found > 0
 
 
 # --- entries ----------------------------------------------------------------
@@ -244,15 +323,23 @@ def _string_list(
 def parse_entry(path: Path, problems: list[Problem]) -> tuple[Entry, dict[str, Any], int] | None:
     """Parse one entry file. Returns the entry, its raw front matter (with
     line info) and the front-matter line offset, or None if unusable."""
+    parsed = _parse_entry(path, problems)
+    if parsed is None or not parsed[3]:
+        return None
+    return parsed[0], parsed[1], parsed[2]
+
+
+def _parse_entry(path: Path, problems: list[Problem]) -> tuple[Entry, dict[str, Any], int, bool] | None:
+    """Like `parse_entry`, but an entry with problems in its fields still comes back (with
+    False: not to be loaded), so the checks across entries (source keys, related ids) run on
+    it too and one `validate` shows every problem of an entry at once. None only when there
+    is no front matter to speak of."""
     shown = _display(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(shown, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+    raw = read_knowledge_file(path, shown, problems, MAX_ENTRY_BYTES)
+    if raw is None:
         return None
-    except OSError as exc:
-        problems.append(Problem(shown, 1, f"cannot read: {exc.strerror}"))
-        return None
+    before = len(problems)
+    _control_problems(raw, shown, problems)
     lines = raw.splitlines()
     if not lines or lines[0].strip() != "---":
         problems.append(Problem(shown, 1, "an entry must start with '---' (YAML front matter)"))
@@ -270,7 +357,6 @@ def parse_entry(path: Path, problems: list[Problem]) -> tuple[Entry, dict[str, A
     if not isinstance(data, dict):
         problems.append(Problem(shown, 2, "the front matter must be a mapping of fields"))
         return None
-    before = len(problems)
     for key in data:
         if key != "__lines__" and key not in ENTRY_FIELDS:
             problems.append(
@@ -338,10 +424,9 @@ def parse_entry(path: Path, problems: list[Problem]) -> tuple[Entry, dict[str, A
         problems.append(
             Problem(shown, end + 2, f"the answer is {len(answer)} characters; the limit is {MAX_ANSWER_CHARS}")
         )
-    if len(problems) > before or not isinstance(entry_id, str):
-        return None
+    valid = len(problems) == before and isinstance(entry_id, str)
     entry = Entry(
-        id=entry_id,
+        id=entry_id if isinstance(entry_id, str) and entry_id else path.stem,
         topic=str(topic),
         title=str(title).strip(),
         questions=questions,
@@ -351,13 +436,19 @@ def parse_entry(path: Path, problems: list[Problem]) -> tuple[Entry, dict[str, A
         keywords=keywords,
         path=shown,
     )
-    return entry, data, offset
+    return entry, data, offset, valid
 
 
 def _entry_files(directory: Path) -> list[Path]:
+    """The `*.md` names in `entries/` (or the directory itself): whatever they are, a
+    regular file or not, `read_knowledge_file` decides and reports."""
     entries = directory / "entries"
     base = entries if entries.is_dir() else directory
-    return sorted(p for p in base.glob("*.md") if p.name.lower() != "readme.md")
+    try:
+        names = sorted(e.name for e in os.scandir(base))
+    except OSError:
+        return []
+    return [base / n for n in names if n.endswith(".md") and n.lower() != "readme.md"]
 
 
 # --- sources and comparison table ---------------------------------------------
@@ -365,11 +456,12 @@ def _entry_files(directory: Path) -> list[Path]:
 
 def load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
     shown = _display(path)
-    try:
-        data = _yaml_load(path.read_text(encoding="utf-8"), shown, 0, problems)
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(shown, 1, f"cannot read: {exc}"))
+    text = read_knowledge_file(path, shown, problems, MAX_DATA_BYTES)
+    if text is None:
         return {}
+    if _control_problems(text, shown, problems):
+        return {}
+    data = _yaml_load(text, shown, 0, problems)
     if data is None:
         return {}
     if not isinstance(data, list):
@@ -403,11 +495,12 @@ def load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
 
 def load_dimensions(path: Path, problems: list[Problem]) -> list[tuple[Dimension, int]]:
     shown = _display(path)
-    try:
-        data = _yaml_load(path.read_text(encoding="utf-8"), shown, 0, problems)
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(shown, 1, f"cannot read: {exc}"))
+    text = read_knowledge_file(path, shown, problems, MAX_DATA_BYTES)
+    if text is None:
         return []
+    if _control_problems(text, shown, problems):
+        return []
+    data = _yaml_load(text, shown, 0, problems)
     if data is None:
         return []
     dims = data.get("dimensions") if isinstance(data, dict) else None
@@ -468,15 +561,17 @@ def check_knowledge(dirs: Iterable[Path], *, require_topics: bool = True) -> tup
     sources: dict[str, Source] = {}
     dimensions: dict[str, tuple[Dimension, int, str]] = {}
     entries: dict[str, tuple[Entry, dict[str, Any], int]] = {}
+    invalid: dict[str, tuple[Entry, dict[str, Any], int]] = {}  # checked across entries, not loaded
     dir_list = list(dirs)
     for directory in dir_list:
         shown_dir = _display(directory)
         if not directory.is_dir():
             problems.append(Problem(shown_dir, 0, "not a directory"))
             continue
-        if (directory / "sources.yaml").is_file():
+        # lexists: a link loop, a FIFO or a device under these names is reported, not skipped
+        if os.path.lexists(directory / "sources.yaml"):
             sources.update(load_sources(directory / "sources.yaml", problems))
-        if (directory / "compare.yaml").is_file():
+        if os.path.lexists(directory / "compare.yaml"):
             for dim, line in load_dimensions(directory / "compare.yaml", problems):
                 dimensions[dim.id] = (dim, line, _display(directory / "compare.yaml"))
         seen_here: dict[str, str] = {}
@@ -484,10 +579,14 @@ def check_knowledge(dirs: Iterable[Path], *, require_topics: bool = True) -> tup
         if not files:
             problems.append(Problem(shown_dir, 0, "no entries (*.md files) found"))
         for path in files:
-            parsed = parse_entry(path, problems)
-            if parsed is None:
+            parsed_all = _parse_entry(path, problems)
+            if parsed_all is None:
                 continue
-            entry = parsed[0]
+            entry, data, offset, valid = parsed_all
+            parsed = (entry, data, offset)
+            if not valid:
+                invalid[entry.path] = parsed
+                continue
             if entry.id in seen_here:
                 problems.append(
                     Problem(
@@ -502,7 +601,8 @@ def check_knowledge(dirs: Iterable[Path], *, require_topics: bool = True) -> tup
 
     # Cross-entry checks on the merged result.
     phrasing_owner: dict[str, tuple[str, str, int]] = {}
-    for entry, data, offset in entries.values():
+    known_ids = set(entries) | {e.id for e, _, _ in invalid.values()}
+    for entry, data, offset in [*entries.values(), *invalid.values()]:
         for i, src in enumerate(entry.sources):
             if src not in sources:
                 problems.append(
@@ -515,7 +615,7 @@ def check_knowledge(dirs: Iterable[Path], *, require_topics: bool = True) -> tup
                         entry.path, _item_line(data, "related", i, offset, 2), "an entry cannot be related to itself"
                     )
                 )
-            elif rel not in entries:
+            elif rel not in known_ids:
                 problems.append(
                     Problem(entry.path, _item_line(data, "related", i, offset, 2), f"related id {rel!r} does not exist")
                 )
@@ -538,7 +638,7 @@ def check_knowledge(dirs: Iterable[Path], *, require_topics: bool = True) -> tup
             if src not in sources:
                 problems.append(Problem(shown, line, f"dimension {dim.id!r}: unknown source key {src!r}"))
     if require_topics and dir_list:
-        covered = {e.topic for e, _, _ in entries.values()}
+        covered = {e.topic for e, _, _ in [*entries.values(), *invalid.values()]}
         where = _display(dir_list[0])
         for topic in TOPICS:
             if topic not in covered:

@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .throttle import Throttle
+
 logger = logging.getLogger("role_diff.log")
 
 _STOP = object()
@@ -112,6 +114,7 @@ class InteractionLog:
         self._engine: Any = None
         self._lock = threading.Lock()
         self.failures = 0
+        self._throttle = Throttle(logger, 60.0)  # a database that is down says so once a minute
 
     # -- writing -------------------------------------------------------------
 
@@ -146,7 +149,16 @@ class InteractionLog:
                 self._write(event)
             except Exception as exc:  # never let logging break anything
                 self.failures += 1
-                logger.warning("interaction log write failed: %s", type(exc).__name__)
+                from .dberrors import explain
+
+                self._throttle.log(
+                    logging.WARNING,
+                    type(exc).__name__,
+                    "interaction log write failed: could not record a %s (%d lost so far): %s",
+                    "rating" if isinstance(event, FeedbackEvent) else "question",
+                    self.failures,
+                    explain(exc, self.url),
+                )
             finally:
                 self._queue.task_done()
 

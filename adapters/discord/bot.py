@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from bot.reply import Reply
 from bot.service import Asker, RoleDiff
 
 from .render import ButtonSpec, Outgoing, choices, render
+from .retry import GaveUp, with_retries
 from .sync import SyncState, sync_commands
 
 logger = logging.getLogger("role_diff.discord")
@@ -242,17 +245,27 @@ class RoleDiffBot(discord.Client):
     ) -> None:
         first, *rest = render(reply, echo_question=echo_question)
         try:
-            await interaction.response.send_message(ephemeral=ephemeral, **_message_kwargs(first))
+            kwargs = _message_kwargs(first)
+            send = partial(interaction.response.send_message, ephemeral=ephemeral, **kwargs)
+            await with_retries("interaction response", send)
             for out in rest:
-                await interaction.followup.send(ephemeral=ephemeral, **_message_kwargs(out))
+                more = _message_kwargs(out)
+                await with_retries(
+                    "follow-up", lambda more=more: interaction.followup.send(ephemeral=ephemeral, **more)
+                )  # type: ignore[misc]
         except discord.HTTPException as exc:
             logger.warning("could not answer interaction %s: %s", interaction.id, _http_error(exc))
+        except GaveUp as exc:
+            logger.warning("could not answer interaction %s: %s", interaction.id, exc)
 
     async def _ack(self, interaction: discord.Interaction[Any], text: str) -> None:
         try:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            send = partial(interaction.response.send_message, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await with_retries("interaction response", send)
         except discord.HTTPException as exc:
             logger.warning("could not answer interaction %s: %s", interaction.id, _http_error(exc))
+        except GaveUp as exc:
+            logger.warning("could not answer interaction %s: %s", interaction.id, exc)
 
     # -- messages ---------------------------------------------------------------
 
@@ -297,9 +310,14 @@ class RoleDiffBot(discord.Client):
                 kwargs = _message_kwargs(out)
                 if i == 0 and as_reply:
                     kwargs["reference"] = message.to_reference(fail_if_not_exists=False)
-                await message.channel.send(**kwargs)
+                # One nonce for every attempt: with enforce_nonce (discord.py sets it) Discord
+                # creates the message once even if an attempt it received was dropped on the way back.
+                kwargs["nonce"] = secrets.randbits(64)
+                await with_retries("channel message", partial(message.channel.send, **kwargs))
         except discord.HTTPException as exc:
             logger.warning("could not reply in channel %s: %s", message.channel.id, _http_error(exc))
+        except GaveUp as exc:
+            logger.warning("could not reply in channel %s: %s", message.channel.id, exc)
 
 
 class ShardedRoleDiffBot(RoleDiffBot, discord.AutoShardedClient):

@@ -25,7 +25,14 @@ class SlackAdapter(Adapter):
         from .settings import SlackSettings
 
         settings = SlackSettings.from_env(environ, http=options.http)
-        return functools.partial(serve, settings, http=options.http, host=options.host, port=options.port)
+        limits = None
+        if options.http:  # SLACK_HTTP_TIMEOUT, SLACK_HTTP_MAX_CONNECTIONS: checked before anything starts
+            from .http import HttpLimits
+
+            limits = HttpLimits.from_env(environ)
+        return functools.partial(
+            serve, settings, http=options.http, host=options.host, port=options.port, limits=limits
+        )
 
     def add_commands(self, subparsers: Any) -> None:
         from .cli import print_manifest

@@ -7,6 +7,7 @@ asyncio process can run Slack next to other platforms.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from bot import metrics
@@ -89,6 +90,31 @@ class _NoTokenWarning(logging.Filter):
 _NO_TOKEN_WARNING = _NoTokenWarning()
 
 
+class _QuietUnhandled(logging.Filter):
+    """bolt warns about every request no listener handles, with a multi-line code suggestion.
+    A new kind of event, or signed junk, would repeat it per request: keep its first line,
+    once a minute."""
+
+    def __init__(self, interval: float = 60.0) -> None:
+        super().__init__()
+        self.interval = interval
+        self._last = float("-inf")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith("Unhandled request"):
+            return True
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return False
+        self._last = now
+        record.msg, record.args = message.splitlines()[0] + " (said once a minute)", None
+        return True
+
+
+_QUIET_UNHANDLED = _QuietUnhandled()
+
+
 def create_bot(
     service: RoleDiff, settings: SlackSettings, client: AsyncWebClient | None = None
 ) -> tuple[AsyncApp, SlackBot]:
@@ -97,6 +123,7 @@ def create_bot(
 
     client = client or make_client(settings)
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_NO_TOKEN_WARNING)  # adding the same filter twice is a no-op
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_QUIET_UNHANDLED)
     http = settings.signing_secret is not None
     app = AsyncApp(
         client=client,

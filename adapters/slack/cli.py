@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
     from bot.service import RoleDiff
 
+    from .http import HttpLimits
+
 # auth.test / apps.connections.open errors that mean "this token is wrong", not "Slack is down".
 TOKEN_ERRORS = {
     "invalid_auth",
@@ -96,7 +98,14 @@ async def check_app_token(client: Any, settings: SlackSettings) -> str | None:
 
 
 async def serve(
-    settings: SlackSettings, service: RoleDiff, runtime: Runtime, *, http: bool, host: str, port: int
+    settings: SlackSettings,
+    service: RoleDiff,
+    runtime: Runtime,
+    *,
+    http: bool,
+    host: str,
+    port: int,
+    limits: HttpLimits | None = None,
 ) -> int:
     """Run Slack until `runtime.stop` is set: 0 after a clean stop, 1 (after one line) if it cannot start."""
     from .app import create_bot, make_client
@@ -115,7 +124,10 @@ async def serve(
         from .http import serve as serve_http
 
         try:
-            runner, bound = await serve_http(build_web_app(app, extra_routes=runtime.routes()), host, port)
+            web_app = build_web_app(
+                app, signing_secret=settings.signing_secret, limits=limits, extra_routes=runtime.routes()
+            )
+            runner, bound = await serve_http(web_app, host, port)
         except OSError as exc:
             return fail(f"cannot listen on {host}:{port}: {exc.strerror or describe(exc)}")
         runtime.health.add("slack", lambda: True)  # serving HTTP: Slack reaches us, nothing to stay connected to

@@ -173,6 +173,13 @@ class SlackBot:
     # -- slash command -------------------------------------------------------------------
 
     async def on_command(self, ack: Ack, body: dict[str, Any]) -> None:
+        # Slack never sends one command twice: a repeated trigger_id is a replayed capture
+        # (signed, within the 5-minute window). Acknowledge it with nothing; answer and log once.
+        trigger = body.get("trigger_id")
+        if trigger and not self.dedupe.first(("trigger", str(trigger))):
+            logger.info("slack: ignored a repeated slash command (same trigger_id)")
+            await ack()
+            return
         text = bk.unescape(str(body.get("text") or ""))
         try:
             user = body.get("user_id")

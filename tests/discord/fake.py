@@ -83,6 +83,10 @@ class FakeDiscord:
         self.forbidden_channels: set[int] = {FORBIDDEN_CHANNEL_ID}
         self.reject_all = False  # every authorised route answers 401
         self.bot_gateway_url: str | None = None  # what GET /gateway/bot names (default: this fake)
+        # "METHOD /path-prefix" -> how many more such requests to drop: the connection is cut
+        # after the request arrived, before any answer (the client sees ServerDisconnectedError)
+        self.drops: dict[str, int] = {}
+        self.dropped: list[Call] = []
         self._ids = itertools.count(1800000000000000000)
         self._sockets: list[tuple[web.WebSocketResponse, list[int]]] = []
         self._callback_waiters: dict[str, asyncio.Future[Call]] = {}
@@ -141,6 +145,14 @@ class FakeDiscord:
             body = json.loads(raw) if request.content_type == "application/json" else raw.decode(errors="replace")
         call = Call(request.method, path, dict(request.query), body, request.headers.get("Authorization"))
         self.calls.append(call)
+        for key, left in self.drops.items():
+            method, prefix = key.split(" ", 1)
+            if left > 0 and request.method == method and path.startswith(prefix):
+                self.drops[key] = left - 1
+                self.dropped.append(call)
+                assert request.transport is not None
+                request.transport.abort()
+                return web.Response(status=204)  # never arrives
         parts = path.strip("/").split("/")
         if parts[0] == "interactions":
             return self._interaction_callback(call, parts[1], parts[2])

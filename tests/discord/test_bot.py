@@ -461,11 +461,13 @@ async def test_a_long_reply_is_split_into_followups_within_limits(
     monkeypatch.setattr(service, "ask", lambda text, asker: huge_reply())
     await start_bot()
     call = await fake.interact(fake.slash("compare everything"))
-    # the last follow-up carries the buttons: wait for it (a fixed sleep is too short on a busy machine)
-    await fake.wait_for(
-        lambda: any(f.body.get("components") for f in fake.find("POST", f"/webhooks/{APP_ID}/")), timeout=15
-    )
-    followups = fake.find("POST", f"/webhooks/{APP_ID}/")
+
+    def all_sent() -> list[Call]:
+        """The follow-ups, once the last one (the only one with buttons) has arrived."""
+        found = fake.find("POST", f"/webhooks/{APP_ID}/")
+        return found if found and found[-1].body.get("components") else []
+
+    followups = await fake.wait_for(all_sent, timeout=15)  # not a fixed sleep: slow on a busy machine
     bodies = [call.body["data"], *(f.body for f in followups)]
     assert len(bodies) >= 3
     for body in bodies:

@@ -242,7 +242,13 @@ def signed_headers(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | 
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
-def command_fields(text: str, *, response_url: str, user: str = USER, channel: str = CHANNEL) -> dict[str, str]:
+_trigger_ids = itertools.count(1)
+
+
+def command_fields(
+    text: str, *, response_url: str, user: str = USER, channel: str = CHANNEL, trigger_id: str | None = None
+) -> dict[str, str]:
+    """A slash command's form fields; each gets its own trigger_id (as from Slack) unless given."""
     return {
         "token": "deprecated-verification-token",
         "team_id": TEAM,
@@ -256,7 +262,7 @@ def command_fields(text: str, *, response_url: str, user: str = USER, channel: s
         "api_app_id": APP_ID,
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": "1.2.3",
+        "trigger_id": trigger_id or f"{next(_trigger_ids)}.2.3",
     }
 
 
