@@ -53,6 +53,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ENTRY_FIELDS = {"id", "topic", "title", "questions", "keywords", "sources", "related"}
 REQUIRED_ENTRY_FIELDS = ("id", "topic", "title", "questions", "sources", "related")
 ENV_KNOWLEDGE = "ROLE_DIFF_KNOWLEDGE"
+PLACEHOLDER_MARK = "TODO(role-diff)"  # the placeholder answer of `role-diff new`
 
 
 def shipped_knowledge_dir() -> Path:
@@ -338,6 +339,8 @@ def parse_entry(path: Path, problems: list[Problem]) -> tuple[Entry, dict[str, A
         problems.append(
             Problem(shown, end + 2, f"the answer is {len(answer)} characters; the limit is {MAX_ANSWER_CHARS}")
         )
+    if PLACEHOLDER_MARK in answer:
+        problems.append(Problem(shown, end + 2, f"the answer is still the {PLACEHOLDER_MARK} placeholder: write it"))
     if len(problems) > before or not isinstance(entry_id, str):
         return None
     entry = Entry(
