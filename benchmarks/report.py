@@ -149,17 +149,20 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=1_000_000)
     ap.add_argument("--keep", type=Path, default=None, help="keep the generated log at this path")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--log", type=Path, default=None, help="time an existing log instead of generating one")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.keep or Path(tmp) / "big.sqlite3"
-        if path.exists():
-            path.unlink()
-        t0 = time.perf_counter()
-        n, votes = generate(path, args.questions)
-        print(
-            f"generated {n:,} questions and {votes:,} votes in {time.perf_counter() - t0:.1f} s "
-            f"({path.stat().st_size / 1e6:.0f} MB)"
-        )
+        path = args.log or args.keep or Path(tmp) / "big.sqlite3"
+        if args.log is None:
+            if path.exists():
+                path.unlink()
+            t0 = time.perf_counter()
+            n, votes = generate(path, args.questions)
+            print(
+                f"generated {n:,} questions and {votes:,} votes in {time.perf_counter() - t0:.1f} s "
+                f"({path.stat().st_size / 1e6:.0f} MB)",
+                flush=True,
+            )
         url = f"sqlite:///{path}"
         db = open_log(url)
         _, _, questions, _, _ = _tables()

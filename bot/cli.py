@@ -384,7 +384,7 @@ def _print_report_summary(data: dict[str, object]) -> None:
 def cmd_new(args: argparse.Namespace) -> int:
     from .curate import CurateError, new_entry, target_dir
     from .engine import Answer, Engine
-    from .knowledge import load_knowledge
+    from .knowledge import check_knowledge, default_dirs
     from .report import ReportError, open_log, unanswered_groups
     from .settings import CoreSettings
 
@@ -405,7 +405,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     if len(groups) < n:
         raise CliFailure(f"there are {len(groups)} unanswered clusters, not {n}: see role-diff unanswered")
     group = groups[n - 1]
-    kb = load_knowledge()
+    kb, _ = check_knowledge(default_dirs())  # problems (an empty directory of ours) are validate's business
     engine = Engine(kb)
     result = engine.match(group.question)
     closest = None
@@ -441,12 +441,18 @@ def cmd_add_phrasing(args: argparse.Namespace) -> int:
     from .engine import Engine
 
     try:
-        path, line, kb = add_phrasing(args.entry_id, args.question)
+        added = add_phrasing(args.entry_id, args.question)
     except CurateError as exc:
         raise CliFailure(str(exc)) from None
     question = " ".join(args.question.split())
-    reply = respond(Engine(kb), question)
-    print(f"added to {path}:{line}: {question}")
+    print(f"added to {added.path}:{added.line}: {question}")
+    if added.problems:
+        print("the entry does not validate yet (role-diff validate); still to do:")
+        for p in added.problems:
+            print(f"  {p}")
+        print("next: fix those, then role-diff validate")
+        return 0
+    reply = respond(Engine(added.kb), question)
     if reply.kind == "answer" and reply.entry_id == args.entry_id:
         print(f"ok: the knowledge validates and the question now gets {args.entry_id!r} (score {reply.score})")
     else:

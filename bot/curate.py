@@ -225,9 +225,10 @@ def _plain_ok(question: str) -> bool:
         return False
 
 
-def add_phrasing(entry_id: str, question: str, dirs: Sequence[Path] | None = None) -> tuple[Path, int, KnowledgeBase]:
+def add_phrasing(entry_id: str, question: str, dirs: Sequence[Path] | None = None) -> Added:
     """Append a phrasing to an entry's file; validate; put the file back if
-    the result does not validate. Returns the file, the line and the new knowledge."""
+    the change brought a new problem (an entry still short of phrasings may
+    get more)."""
     question = " ".join(question.split())
     if not question_key(question):
         raise CurateError("the question has no words to match on")
@@ -244,8 +245,6 @@ def add_phrasing(entry_id: str, question: str, dirs: Sequence[Path] | None = Non
             "directory (ROLE_DIFF_KNOWLEDGE) and add the phrasing there"
         )
     _, before, _ = _validate(path, dirs)
-    if before:
-        raise CurateError(f"{path} has problems already; fix them first: {before[0]}")
     try:
         original = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -263,9 +262,32 @@ def add_phrasing(entry_id: str, question: str, dirs: Sequence[Path] | None = Non
     text, line = insert_phrasing(original, question)
     path.write_bytes(text.encode("utf-8"))
     kb, problems, _ = _validate(path, dirs)
+    known = {_kind(p) for p in before}
+    new = [p for p in problems if _kind(p) not in known]
     entry = kb.get(entry_id)
-    if problems or entry is None or entry.questions[-1] != question:
+    readback = entry.questions[-1] == question if entry is not None else _reads_back(text, question)
+    if new or not readback:
         path.write_bytes(original.encode("utf-8"))
-        why = str(problems[0]) if problems else "the phrasing did not read back as written"
+        why = str(new[0]) if new else "the phrasing did not read back as written"
         raise CurateError(f"the change did not validate, so {path} is as it was: {why}")
-    return path, line, kb
+    return Added(path, line, kb, problems)
+
+
+@dataclass(frozen=True)
+class Added:
+    path: Path
+    line: int
+    kb: KnowledgeBase
+    problems: tuple[Problem, ...]  # what was wrong with the entry before and still is (e.g. too few phrasings)
+
+
+def _kind(problem: Problem) -> str:
+    """A problem without its numbers: 'has 1 phrasing' and 'has 2' are the same problem."""
+    return re.sub(r"\d+", "#", problem.message)
+
+
+def _reads_back(text: str, question: str) -> bool:
+    lines = text.splitlines()
+    end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    data = yaml.safe_load("\n".join(lines[1:end]))
+    return isinstance(data, dict) and isinstance(data.get("questions"), list) and data["questions"][-1] == question

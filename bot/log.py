@@ -59,7 +59,11 @@ def _tables() -> Any:
         questions.c.asked_at,
     ).ddl_if(dialect="sqlite")
     sa.Index(
-        "ix_questions_declined", questions.c.outcome, questions.c.question, questions.c.platform, questions.c.asked_at
+        "ix_questions_declined",
+        questions.c.question,
+        questions.c.platform,
+        questions.c.asked_at,
+        sqlite_where=questions.c.outcome == sa.literal_column("'declined'"),
     ).ddl_if(dialect="sqlite")
     feedback = sa.Table(
         "feedback",

@@ -183,7 +183,7 @@ def declined_distinct(conn: Any, period: Period, limit: int = MAX_DISTINCT) -> t
         n,
         sa.func.max(questions.c.asked_at).label("last"),
         sa.func.count().over().label("distinct_total"),
-    ).where(questions.c.outcome == "declined")
+    ).where(questions.c.outcome == sa.literal_column("'declined'"))  # a literal: SQLite's partial index matches it
     query = _where_questions(query, questions, period)
     query = query.group_by(questions.c.question)
     query = query.order_by(n.desc(), sa.func.length(questions.c.question), questions.c.question).limit(limit)
