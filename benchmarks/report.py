@@ -59,6 +59,11 @@ OFF_TOPIC = [
     "explain gradient descent",
     "what is a p-value",
 ]
+WORDS = (
+    "how what why when where which who can should would our my team company data model pipeline deploy report "
+    "dashboard metric budget hiring interview laptop access password meeting office travel policy release sprint "
+    "ticket bug review design cloud cost cluster gpu notebook python sql spark airflow kafka schema query latency"
+).split()
 TWEAKS = ["", "?", " please", " pls", " ??", "!"]
 BUILTINS = ["help", "topics", "compare", "compare pay", "sources", ""]
 PLATFORMS = [("slack", 0.6), ("discord", 0.3), ("console", 0.08), ("cli", 0.02)]
@@ -95,7 +100,7 @@ def generate(path: Path, n: int, seed: int = 7) -> tuple[int, int]:
     offsets = sorted(rng.random() * span for _ in range(n))
     chunk: list[tuple] = []
     votes: list[tuple] = []
-    for i, off in enumerate(offsets):
+    for off in offsets:
         at = start + timedelta(seconds=off)
         stamp = at.strftime("%Y-%m-%d %H:%M:%S.%f")
         platform = rng.choices(platforms, weights)[0]
@@ -118,7 +123,7 @@ def generate(path: Path, n: int, seed: int = 7) -> tuple[int, int]:
             elif d < 0.9:
                 q = rng.choice(tail_pool)
             else:
-                q = f"one-off question number {i} about topic {i % 977}"
+                q = " ".join(rng.sample(WORDS, 6)) + "?"  # a one-off question
             row = (stamp, platform, user, "dm", q, "declined", None, None, 30.0, 0.5)
         else:
             row = (stamp, platform, user, "command", rng.choice(BUILTINS), "builtin", None, None, None, 0.1)

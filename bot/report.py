@@ -63,18 +63,28 @@ def open_log(url: str) -> Any:
         path = Path(url[len("sqlite:///") :])
         if str(path) not in ("", ":memory:") and not path.is_file():
             raise ReportError(f"no interaction log at {path}: nothing has been recorded yet")
+    from .log import _tables
+
+    _, _, questions, feedback, _ = _tables()
     try:
         engine = sa.create_engine(url)
-        with engine.connect() as conn:
-            names = set(sa.inspect(conn).get_table_names())
     except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        raise ReportError(f"cannot open the interaction log: {type(exc).__name__}: {first}") from None
-    missing = {"questions", "feedback"} - names
-    if missing:
-        engine.dispose()
-        raise ReportError(f"the database at {url.split('://')[0]}://... has no {', '.join(sorted(missing))} table")
+        raise ReportError(f"cannot open the interaction log: {_describe(exc)}") from None
+    for table in (questions, feedback):
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.select(table.c.id).limit(1)).all()
+        except Exception as exc:
+            engine.dispose()
+            raise ReportError(
+                f"cannot read the {table.name} table of the interaction log ({url.split('://')[0]}): {_describe(exc)}"
+            ) from None
     return engine
+
+
+def _describe(exc: BaseException) -> str:
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 # -- clustering -----------------------------------------------------------------

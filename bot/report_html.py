@@ -69,9 +69,17 @@ def _svg(fig: Any, chart_id: str, label: str) -> str:
     return text
 
 
+def _left_margin(labels: list[str], width_in: float = 9.0) -> float:
+    """Room for the y tick labels (about 0.075 inch a character at 10 pt)."""
+    longest = max((len(label) for label in labels), default=4)
+    return min(0.45, (0.075 * longest + 0.25) / width_in)
+
+
 def _days_chart(days: list[dict[str, Any]]) -> str:
     plt = _plt()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.6), sharex=True, height_ratios=[3, 1.4], layout="constrained")
+    # Fixed margins rather than a layout engine: one drawing pass, not several.
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.6), sharex=True, height_ratios=[3, 1.4])
+    fig.subplots_adjust(left=0.08, right=0.99, top=0.93, bottom=0.07, hspace=0.1)
     xs = list(range(len(days)))
     answered = [d["answered"] for d in days]
     declined = [d["declined"] for d in days]
@@ -105,7 +113,11 @@ def _days_chart(days: list[dict[str, Any]]) -> str:
 def _helpfulness_chart(rows: list[dict[str, Any]]) -> str:
     plt = _plt()
     rows = rows[:MAX_BARS]
-    fig, ax = plt.subplots(figsize=(9, 0.32 * len(rows) + 1.2), layout="constrained")
+    height = 0.32 * len(rows) + 1.5
+    fig, ax = plt.subplots(figsize=(9, height))
+    fig.subplots_adjust(
+        left=_left_margin([r["entry_id"] for r in rows]), right=0.97, top=1 - 0.75 / height, bottom=0.55 / height
+    )
     ys = list(range(len(rows)))[::-1]  # the worst at the top
     up = [r["helpful"] for r in rows]
     down = [r["unhelpful"] for r in rows]
@@ -115,15 +127,19 @@ def _helpfulness_chart(rows: list[dict[str, Any]]) -> str:
     for y, r in zip(ys, rows, strict=True):
         ax.text(r["helpful"] + r["unhelpful"], y, f"  {_pct(r['ratio'])}", va="center", fontsize=9)
     ax.set_xlabel("votes (the last vote per person and entry)")
-    ax.set_title("Helpfulness per entry, the worst first")
-    ax.legend(loc="lower right", frameon=False)
-    ax.margins(x=0.12)
+    ax.set_title("Helpfulness per entry, the worst first (% = helpful share)", pad=24)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False, borderaxespad=1.2)
+    ax.margins(x=0.12, y=0.01)
     return _svg(fig, "chart-helpfulness", "Helpful and not helpful votes per entry, the worst first")
 
 
 def _platform_chart(rows: list[dict[str, Any]]) -> str:
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.1), layout="constrained")
+    height = 0.45 * len(rows) + 1.1
+    fig, ax = plt.subplots(figsize=(9, height))
+    fig.subplots_adjust(
+        left=_left_margin([r["platform"] for r in rows]), right=0.97, top=1 - 0.4 / height, bottom=0.55 / height
+    )
     ys = list(range(len(rows)))[::-1]
     left = [0] * len(rows)
     for key, colour, hatch in (("answered", BLUE, None), ("declined", ORANGE, "///"), ("builtin", GREY, None)):
@@ -231,7 +247,10 @@ def render_html(fig: dict[str, Any]) -> str:
             if kind == "answered-now":
                 what = f"<span class='now'>answered now by <b>{_esc(close['entry_id'])}</b></span>"
             elif kind == "near":
-                what = f"<span class='near'>add this phrasing to <b>{_esc(close['entry_id'])}</b></span>"
+                what = (
+                    f"<span class='near'>add this phrasing to <b>{_esc(close['entry_id'])}</b></span>"
+                    " <small>(if that entry answers it)</small>"
+                )
             else:
                 what = "<span class='gap'>no entry covers this</span>"
                 if close["entry_id"]:
@@ -239,7 +258,10 @@ def render_html(fig: dict[str, Any]) -> str:
             variants = ""
             others = [v for v in c["variants"] if v != c["question"]]
             if others:
-                variants = "<ul class='variants'>" + "".join(f"<li>{_esc(v)}</li>" for v in others[:5]) + "</ul>"
+                items = [f"<li>{_esc(v)}</li>" for v in others[:3]]
+                if len(others) > 3:
+                    items.append(f"<li>and {len(others) - 3} more wordings</li>")
+                variants = "<ul class='variants'>" + "".join(items) + "</ul>"
             rows.append(
                 [
                     str(c["rank"]),
@@ -264,7 +286,10 @@ def render_html(fig: dict[str, Any]) -> str:
     parts.append('<h2 id="helpfulness">Helpfulness per entry</h2>')
     helpful = fig["helpfulness"]
     if helpful:
-        parts.append("<p>👍 / 👎 per entry, the worst first; each person's last vote on an entry counts once.</p>")
+        parts.append(
+            "<p>Helpful and not helpful votes per entry, the worst first; each person's last vote on "
+            "an entry counts once. The percentage is the helpful share.</p>"
+        )
         parts.append(f"<figure>{_helpfulness_chart(helpful)}</figure>")
         rows = []
         for h in helpful:
@@ -280,7 +305,7 @@ def render_html(fig: dict[str, Any]) -> str:
             )
         parts.append(
             _table(
-                ["entry", "👍", "👎", "helpful", "asked before a 👎"],
+                ["entry", "helpful", "not helpful", "helpful share", "asked before a not helpful vote"],
                 rows,
                 table_id="table-helpfulness",
                 raw=True,

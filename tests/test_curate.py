@@ -3,9 +3,7 @@ through the real command line, ending with the bot answering."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,21 +14,14 @@ from bot.engine import Engine
 from bot.knowledge import PLACEHOLDER_MARK, check_knowledge, default_dirs, load_knowledge
 from bot.log import InteractionLog
 from bot.service import Asker, RoleDiff
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 VPN = ["how do I reset my VPN password", "How do I reset my VPN password?", "how do i reset my vpn password pls"]
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("ROLE_DIFF_")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**full, "ROLE_DIFF_LOG": "on", **env},
-        cwd=ROOT,
-    )
+    return run_cli(list(args), env)
 
 
 def test_new_entry_from_an_unanswered_cluster_to_an_answer(engine: Engine, tmp_path: Path) -> None:

@@ -16,21 +16,14 @@ from bot.engine import Engine
 from bot.log import InteractionLog
 from bot.report import CLUSTER_RATIO, Period, cluster_questions, figures, open_log
 from bot.service import RoleDiff
+from tests.clirun import run_cli
 from tests.reportlog import fill
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def report(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"ROLE_DIFF_DATABASE_URL": url, "ROLE_DIFF_LOG": "on", "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "report", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=ROOT,
-    )
+    return run_cli(["report", *args], {"ROLE_DIFF_DATABASE_URL": url})
 
 
 def test_json_figures_equal_the_rows_put_in(engine: Engine, tmp_path: Path) -> None:
