@@ -327,12 +327,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     settings = CoreSettings.from_env()
     if args.clusters < 1:
         raise UsageError("--clusters must be at least 1")
+    engine = Engine(load_knowledge())
     try:
         db = open_log(settings.database_url)
     except ReportError as exc:
         raise CliFailure(str(exc)) from None
     try:
-        data = figures(db, Engine(load_knowledge()), Period(args.since, args.platform), clusters=args.clusters)
+        data = figures(db, engine, Period(args.since, args.platform), clusters=args.clusters)
     except Exception as exc:
         raise CliFailure(f"cannot read the interaction log: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
     finally:
