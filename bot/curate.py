@@ -123,24 +123,26 @@ def new_entry(
             f'add the questions to it with role-diff add-phrasing {entry_id} "question"'
         )
     owners = {question_key(q): e.id for e in kb.entries for q in e.questions}
-    kept: list[str] = []
-    skipped: list[str] = []
-    seen: set[str] = set()
+    # One phrasing per set of content words: the plainest wording (the shortest).
+    by_key: dict[str, str] = {}
     for q in questions:
         q = " ".join(q.split())
         key = question_key(q)
-        if not key or key in seen:
-            continue
+        if key and (key not in by_key or len(q) < len(by_key[key])):
+            by_key[key] = q
+    kept: list[str] = []
+    skipped: list[str] = []
+    for key, q in by_key.items():
         if len(q) > MAX_QUESTION_CHARS:
             skipped.append(f"over {MAX_QUESTION_CHARS} characters: {q[:60]}...")
         elif key in owners:
             skipped.append(f"already a phrasing of {owners[key]!r}: {q}")
         else:
             kept.append(q)
-            seen.add(key)
     if not kept:
         raise CurateError("none of the cluster's questions can be a new phrasing: " + "; ".join(skipped))
-    title = kept[0][0].upper() + kept[0][1:]
+    title = kept[0].rstrip(" ?!.") + "?"
+    title = title[0].upper() + title[1:]
     if len(title) > MAX_TITLE_CHARS:
         title = title[: MAX_TITLE_CHARS - 3].rstrip() + "..."
     topic = closest.topic if closest else "about"

@@ -41,6 +41,8 @@ def test_new_entry_from_an_unanswered_cluster_to_an_answer(engine: Engine, tmp_p
     assert "placeholder" in out.stdout  # validate's verdict, shown as the to-do list
     text = path.read_text(encoding="utf-8")
     assert PLACEHOLDER_MARK in text and "# Written by 'role-diff new'" in text
+    assert 'title: "How do I reset my VPN password?"' in text
+    assert '  - "how do I reset my VPN password"\n' in text  # the plainest of the three wordings
     # The questions of the cluster are its phrasings (one per distinct wording).
     _, problems = check_knowledge(default_dirs(environ={"ROLE_DIFF_KNOWLEDGE": str(ours)}))
     messages = [p.message for p in problems if p.path.endswith("vpn-reset.md")]
