@@ -461,9 +461,12 @@ async def test_a_long_reply_is_split_into_followups_within_limits(
     monkeypatch.setattr(service, "ask", lambda text, asker: huge_reply())
     await start_bot()
     call = await fake.interact(fake.slash("compare everything"))
-    followups = await fake.wait_for(lambda: fake.find("POST", f"/webhooks/{APP_ID}/"))
-    await asyncio.sleep(0.1)
-    followups = fake.find("POST", f"/webhooks/{APP_ID}/")
+
+    def all_sent() -> list[Any]:  # the last follow-up carries the buttons (a fixed sleep raced on a busy machine)
+        sent = fake.find("POST", f"/webhooks/{APP_ID}/")
+        return sent if any(f.body.get("components") for f in sent) else []
+
+    followups = await fake.wait_for(all_sent, timeout=15)
     bodies = [call.body["data"], *(f.body for f in followups)]
     assert len(bodies) >= 3
     for body in bodies:
