@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -187,9 +188,13 @@ def main() -> None:
         out = Path(tmp) / "report.html"
         env = {**os.environ, "ROLE_DIFF_DATABASE_URL": url}
         cli = [sys.executable, "-m", "bot.cli", "report", "--html", str(out)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run(cli, check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         cli_time = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cli_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        load = os.getloadavg()[0]
         t = data["totals"]
         print(
             f"log: {t['questions']:,} questions, {t['declined']:,} declined "
@@ -200,6 +205,8 @@ def main() -> None:
         print(f"{'report figures: SQL aggregation + clusters (median)':<52} {fig_time:8.2f}")
         print(f"{'HTML page with 3 matplotlib charts (median)':<52} {html_time:8.2f}   ({len(page) // 1024} KB)")
         print(f"{'role-diff report --html, fresh process, end to end':<52} {cli_time:8.2f}   (target: under 10 s)")
+        where = f"load average {load:.1f} on {os.cpu_count()} cores"
+        print(f"{'  ... its CPU time (user + system)':<52} {cli_cpu:8.2f}   ({where})")
 
 
 if __name__ == "__main__":

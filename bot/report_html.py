@@ -33,13 +33,14 @@ def _num(value: int) -> str:
     return f"{value:,}"
 
 
-def _plt() -> Any:
+def _figure(**kwargs: Any) -> Any:
+    """A matplotlib Figure on the SVG canvas: no pyplot, no GUI backend, no
+    global figure registry (cheaper to import, nothing to close)."""
     import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update(
+    matplotlib.rcParams.update(
         {
             "svg.fonttype": "none",  # text stays text: searchable, selectable, small
             "svg.hashsalt": "role-diff",  # stable element ids
@@ -52,15 +53,14 @@ def _plt() -> Any:
             "hatch.linewidth": 0.6,
         }
     )
-    return plt
+    fig = Figure(**kwargs)
+    FigureCanvasSVG(fig)
+    return fig
 
 
 def _svg(fig: Any, chart_id: str, label: str) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg") :]
     # Inline SVG: no fixed size (the CSS scales it), an accessible name, unique ids.
@@ -76,9 +76,9 @@ def _left_margin(labels: list[str], width_in: float = 9.0) -> float:
 
 
 def _days_chart(days: list[dict[str, Any]]) -> str:
-    plt = _plt()
     # Fixed margins rather than a layout engine: one drawing pass, not several.
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.6), sharex=True, height_ratios=[3, 1.4])
+    fig = _figure(figsize=(9, 4.6))
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1.4])
     fig.subplots_adjust(left=0.08, right=0.99, top=0.93, bottom=0.07, hspace=0.1)
     xs = list(range(len(days)))
     answered = [d["answered"] for d in days]
@@ -111,10 +111,10 @@ def _days_chart(days: list[dict[str, Any]]) -> str:
 
 
 def _helpfulness_chart(rows: list[dict[str, Any]]) -> str:
-    plt = _plt()
     rows = rows[:MAX_BARS]
     height = 0.32 * len(rows) + 1.5
-    fig, ax = plt.subplots(figsize=(9, height))
+    fig = _figure(figsize=(9, height))
+    ax = fig.subplots()
     fig.subplots_adjust(
         left=_left_margin([r["entry_id"] for r in rows]), right=0.97, top=1 - 0.75 / height, bottom=0.55 / height
     )
@@ -134,9 +134,9 @@ def _helpfulness_chart(rows: list[dict[str, Any]]) -> str:
 
 
 def _platform_chart(rows: list[dict[str, Any]]) -> str:
-    plt = _plt()
     height = 0.45 * len(rows) + 1.1
-    fig, ax = plt.subplots(figsize=(9, height))
+    fig = _figure(figsize=(9, height))
+    ax = fig.subplots()
     fig.subplots_adjust(
         left=_left_margin([r["platform"] for r in rows]), right=0.97, top=1 - 0.4 / height, bottom=0.55 / height
     )
