@@ -84,16 +84,35 @@ def _days_chart(days: list[dict[str, Any]]) -> str:
     answered = [d["answered"] for d in days]
     declined = [d["declined"] for d in days]
     builtin = [d["builtin"] for d in days]
-    top.bar(xs, answered, color=BLUE, label="answered", width=0.85)
-    top.bar(xs, declined, bottom=answered, color=ORANGE, hatch="///", edgecolor="white", label="declined", width=0.85)
-    top.bar(
-        xs,
-        builtin,
-        bottom=[a + d for a, d in zip(answered, declined, strict=True)],
-        color=GREY,
-        label="built-ins",
-        width=0.85,
-    )
+    below = [a + d for a, d in zip(answered, declined, strict=True)]
+    if len(days) <= 45:
+        top.bar(xs, answered, color=BLUE, label="answered", width=0.85)
+        top.bar(
+            xs, declined, bottom=answered, color=ORANGE, hatch="///", edgecolor="white", label="declined", width=0.85
+        )
+        top.bar(xs, builtin, bottom=below, color=GREY, label="built-ins", width=0.85)
+    else:  # many days: three stacked step areas draw far faster than a bar per day and outcome
+        edges = [x - 0.5 for x in xs] + [xs[-1] + 0.5]
+        top.stairs(answered, edges, baseline=0, fill=True, color=BLUE, label="answered")
+        top.stairs(
+            below,
+            edges,
+            baseline=answered,
+            fill=True,
+            facecolor=ORANGE,
+            hatch="///",
+            edgecolor="white",
+            linewidth=0,
+            label="declined",
+        )
+        top.stairs(
+            [b + c for b, c in zip(below, builtin, strict=True)],
+            edges,
+            baseline=below,
+            fill=True,
+            color=GREY,
+            label="built-ins",
+        )
     top.set_ylabel("questions")
     top.set_title("Questions per day")
     top.legend(loc="upper left", ncols=3, frameon=False, bbox_to_anchor=(0, 1.0))

@@ -161,3 +161,22 @@ def test_the_bot_does_not_import_matplotlib(module: str) -> None:
     code += "print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_many_days_are_drawn_as_stacked_steps(engine: Engine, tmp_path: Path) -> None:
+    from bot.report_html import render_html
+
+    filled = fill(engine, tmp_path / "log.db")
+    db = open_log(filled.url)
+    data = figures(db, engine, Period())
+    db.dispose()
+    days = [
+        {"day": f"2026-{1 + i // 28:02d}-{1 + i % 28:02d}", "answered": i, "declined": 2, "builtin": 1}
+        for i in range(60)
+    ]
+    for d in days:
+        d["answer_rate"] = round(d["answered"] / (d["answered"] + 2), 4)
+    page = render_html({**data, "days": days})
+    chart = page[page.index('<svg id="chart-days"') : page.index("</svg>", page.index('<svg id="chart-days"'))]
+    assert "answered" in chart and "declined" in chart and "01-01" in chart
+    assert chart.count("<path") >= 3
