@@ -118,6 +118,27 @@ def build_parser(with_platforms: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, default=50)
     sp.add_argument("--json", action="store_true")
 
+    sp = sub.add_parser("report", help="the curator's report: answer rate, gaps, helpfulness (HTML or JSON)")
+    sp.add_argument("--since", type=_duration, default=None, help="only this recent (e.g. 30d); default: everything")
+    sp.add_argument("--platform", default=None, help="only this platform (slack, discord, console, cli)")
+    sp.add_argument("--html", type=Path, default=None, metavar="FILE", help="write the report as one HTML file")
+    sp.add_argument("--json", action="store_true", help="print the figures as JSON")
+    sp.add_argument("--clusters", type=int, default=30, help="unanswered clusters shown (default 30)")
+
+    sp = sub.add_parser("new", help="write a new knowledge entry, pre-filled from an unanswered cluster")
+    sp.add_argument("entry_id", help="the new entry's id (lowercase-with-dashes)")
+    sp.add_argument(
+        "--from-unanswered", type=int, required=True, metavar="N", help="cluster N of 'role-diff unanswered'"
+    )
+    sp.add_argument("--since", type=_duration, default=None, help="cluster numbering of 'unanswered --since'")
+    sp.add_argument(
+        "--dir", type=Path, default=None, help="knowledge directory (default: first of ROLE_DIFF_KNOWLEDGE)"
+    )
+
+    sp = sub.add_parser("add-phrasing", help="add a question (phrasing) to an existing entry's file")
+    sp.add_argument("entry_id")
+    sp.add_argument("question")
+
     if with_platforms:
         from .platforms import add_platform_commands
 
@@ -355,12 +376,13 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
             json.dumps(
                 [
                     {
+                        "rank": rank,
                         "question": g.question,
                         "count": g.count,
                         "last_asked": g.last_asked.isoformat(),
                         "variants": list(g.variants),
                     }
-                    for g in groups
+                    for rank, g in enumerate(groups, start=1)
                 ],
                 ensure_ascii=False,
                 indent=2,
@@ -370,9 +392,154 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     if not groups:
         print("No declined questions" + (" in that period." if args.since else " yet."))
         return 0
-    for g in groups:
+    for rank, g in enumerate(groups, start=1):
         extra = f"  (+{len(g.variants) - 1} similar)" if len(g.variants) > 1 else ""
-        print(f"{g.count:5d}  {g.last_asked:%Y-%m-%d}  {g.question}{extra}")
+        print(f"#{rank:<3} {g.count:5d}  {g.last_asked:%Y-%m-%d}  {g.question}{extra}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .engine import Engine
+    from .knowledge import load_knowledge
+    from .report import Period, ReportError, figures, open_log
+    from .settings import CoreSettings
+
+    settings = CoreSettings.from_env()
+    if args.clusters < 1:
+        raise UsageError("--clusters must be at least 1")
+    engine = Engine(load_knowledge())
+    try:
+        db = open_log(settings.database_url)
+    except ReportError as exc:
+        raise CliFailure(str(exc)) from None
+    try:
+        data = figures(db, engine, Period(args.since, args.platform), clusters=args.clusters)
+    except Exception as exc:
+        raise CliFailure(f"cannot read the interaction log: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    finally:
+        db.dispose()
+    if args.html is not None:
+        try:
+            from .report_html import render_html
+
+            page = render_html(data)
+        except ModuleNotFoundError as exc:
+            raise CliFailure(f"{exc.name} is not installed: pip install 'role-diff[report]'") from None
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise CliFailure(f"cannot write {args.html}: {exc.strerror}") from None
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    elif args.html is not None:
+        print(f"wrote {args.html} ({len(page.encode()) // 1024} KB): open it in a browser")
+    else:
+        _print_report_summary(data)
+    return 0
+
+
+def _print_report_summary(data: dict[str, object]) -> None:
+    t = data["totals"]
+    assert isinstance(t, dict)
+    rate = "n/a" if t["answer_rate"] is None else f"{100 * t['answer_rate']:.1f} %"
+    print(
+        f"{t['questions']} questions: {t['answered']} answered, {t['declined']} declined, "
+        f"{t['builtin']} built-ins; answer rate {rate}"
+    )
+    unanswered = data["unanswered"]
+    assert isinstance(unanswered, dict)
+    for c in unanswered["clusters"][:10]:
+        close = c["closest"]
+        hint = {"near": f"near {close['entry_id']}", "answered-now": f"answered now by {close['entry_id']}"}.get(
+            close["kind"], "gap"
+        )
+        print(f"  #{c['rank']:<3} {c['count']:5d}  {c['question']}  [{hint}]")
+    helpful = data["helpfulness"]
+    assert isinstance(helpful, list)
+    for h in helpful[:5]:
+        if h["unhelpful"]:
+            print(f"  👎 {h['unhelpful']:4d}  👍 {h['helpful']:4d}  {h['entry_id']}")
+    print("Use --html FILE for the full report with charts, --json for the figures.")
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .curate import CurateError, new_entry, target_dir
+    from .engine import Answer, Engine
+    from .knowledge import check_knowledge, default_dirs
+    from .report import ReportError, open_log, unanswered_groups
+    from .settings import CoreSettings
+
+    n = args.from_unanswered
+    if n < 1:
+        raise UsageError("--from-unanswered N counts from 1 (the numbers 'role-diff unanswered' shows)")
+    try:
+        directory = target_dir(args.dir)
+        db = open_log(CoreSettings.from_env().database_url)
+    except (CurateError, ReportError) as exc:
+        raise CliFailure(str(exc)) from None
+    try:
+        groups = unanswered_groups(db, since=args.since, limit=n)
+    except Exception as exc:
+        raise CliFailure(f"cannot read the interaction log: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    finally:
+        db.dispose()
+    if len(groups) < n:
+        raise CliFailure(f"there are {len(groups)} unanswered clusters, not {n}: see role-diff unanswered")
+    group = groups[n - 1]
+    kb, _ = check_knowledge(default_dirs())  # problems (an empty directory of ours) are validate's business
+    engine = Engine(kb)
+    result = engine.match(group.question)
+    closest = None
+    if isinstance(result, Answer):
+        closest = result.entry
+    elif (scores := engine.analyse(group.question).scores) and scores[0][1] >= engine.t.suggest:
+        closest = kb.by_id[scores[0][0]]
+    try:
+        written = new_entry(args.entry_id, group.variants, directory, cluster=n, closest=closest, kb=kb)
+    except CurateError as exc:
+        raise CliFailure(str(exc)) from None
+    print(f"wrote {written.path} with {len(written.phrasings)} phrasing(s) from cluster {n} ({group.count} questions):")
+    for q in written.phrasings:
+        print(f"  - {q}")
+    for why in written.skipped:
+        print(f"  left out: {why}")
+    if written.problems:
+        print("still to do (role-diff validate rejects the entry until then):")
+        for p in written.problems:
+            print(f"  {p}")
+    if written.elsewhere:
+        print(f"({written.elsewhere} problem(s) in other files: run role-diff validate)")
+    print(
+        f"next: edit {written.path} (answer, title, topic, sources), then run role-diff validate, "
+        f'then role-diff ask "{written.phrasings[0]}" to see it answer'
+    )
+    return 0
+
+
+def cmd_add_phrasing(args: argparse.Namespace) -> int:
+    from .builtins import respond
+    from .curate import CurateError, add_phrasing
+    from .engine import Engine
+
+    try:
+        added = add_phrasing(args.entry_id, args.question)
+    except CurateError as exc:
+        raise CliFailure(str(exc)) from None
+    question = " ".join(args.question.split())
+    print(f"added to {added.path}:{added.line}: {question}")
+    if added.problems:
+        print("the entry does not validate yet (role-diff validate); still to do:")
+        for p in added.problems:
+            print(f"  {p}")
+        print("next: fix those, then role-diff validate")
+        return 0
+    reply = respond(Engine(added.kb), question)
+    if reply.kind == "answer" and reply.entry_id == args.entry_id:
+        print(f"ok: the knowledge validates and the question now gets {args.entry_id!r} (score {reply.score})")
+    else:
+        got = f"{reply.entry_id!r}" if reply.kind == "answer" else f"a {reply.kind}"
+        print(f'note: the knowledge validates, but the question still gets {got}: see role-diff explain "{question}"')
+    print("next: commit the change; a running bot answers with it once it reloads the knowledge (restart it)")
     return 0
 
 
@@ -389,6 +556,9 @@ COMMANDS = {
     "kb": cmd_kb,
     "validate": cmd_validate,
     "unanswered": cmd_unanswered,
+    "report": cmd_report,
+    "new": cmd_new,
+    "add-phrasing": cmd_add_phrasing,
 }
 
 

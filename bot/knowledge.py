@@ -60,6 +60,7 @@ MAX_DATA_BYTES = 1024 * 1024  # sources.yaml, compare.yaml
 # Control characters have no place in knowledge text (tab and line breaks aside): a NUL or an
 # escape sequence would reach chat messages and terminals.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+PLACEHOLDER_MARK = "TODO(role-diff)"  # the placeholder answer of `role-diff new`
 
 
 def shipped_knowledge_dir() -> Path:
@@ -424,6 +425,8 @@ def _parse_entry(path: Path, problems: list[Problem]) -> tuple[Entry, dict[str, 
         problems.append(
             Problem(shown, end + 2, f"the answer is {len(answer)} characters; the limit is {MAX_ANSWER_CHARS}")
         )
+    if PLACEHOLDER_MARK in answer:
+        problems.append(Problem(shown, end + 2, f"the answer is still the {PLACEHOLDER_MARK} placeholder: write it"))
     valid = len(problems) == before and isinstance(entry_id, str)
     entry = Entry(
         id=entry_id if isinstance(entry_id, str) and entry_id else path.stem,

@@ -48,6 +48,25 @@ def _tables() -> Any:
         sa.Column("score", sa.Float, nullable=True),
         sa.Column("latency_ms", sa.Float, nullable=True),
     )
+    # For `role-diff report` (bot/report.py) on big logs: the questions behind
+    # a 👎; on SQLite, the per-day counts and the declined questions read in
+    # index order (no sort of every row). PostgreSQL hash-aggregates instead.
+    sa.Index("ix_questions_user_entry", questions.c.user_hash, questions.c.entry_id, questions.c.asked_at)
+    sa.Index(
+        "ix_questions_day",
+        sa.func.date(questions.c.asked_at),
+        questions.c.platform,
+        questions.c.outcome,
+        questions.c.entry_id,
+        questions.c.asked_at,
+    ).ddl_if(dialect="sqlite")
+    sa.Index(
+        "ix_questions_declined",
+        questions.c.question,
+        questions.c.platform,
+        questions.c.asked_at,
+        sqlite_where=questions.c.outcome == sa.literal_column("'declined'"),
+    ).ddl_if(dialect="sqlite")
     feedback = sa.Table(
         "feedback",
         meta,
@@ -251,30 +270,8 @@ class InteractionLog:
             return [dict(r._mapping) for r in conn.execute(sa.select(t).order_by(t.c.id))]
 
     def unanswered(self, since: timedelta | None = None, limit: int = 50) -> list[Unanswered]:
-        """Declined questions, near-identical ones grouped, most frequent first."""
-        from rapidfuzz import fuzz
+        """Declined questions, near-identical ones grouped, most frequent first
+        (grouped by text in SQL, then clustered: see bot/report.py)."""
+        from .report import unanswered_groups
 
-        from .text import question_key
-
-        sa, _, questions, _, _ = _tables()
-        query = sa.select(questions.c.question, questions.c.asked_at).where(questions.c.outcome == "declined")
-        if since is not None:
-            query = query.where(questions.c.asked_at >= now() - since)
-        with self._db().connect() as conn:
-            found = [(r[0], r[1]) for r in conn.execute(query.order_by(questions.c.asked_at))]
-        groups: list[dict[str, Any]] = []
-        for text, at in found:
-            if at is not None and at.tzinfo is None:
-                at = at.replace(tzinfo=UTC)
-            key = question_key(text) or text.casefold().strip()
-            for g in groups:
-                if g["key"] == key or fuzz.token_sort_ratio(g["key"], key) >= 90:
-                    g["count"] += 1
-                    g["last"] = max(g["last"], at)
-                    if text not in g["variants"]:
-                        g["variants"].append(text)
-                    break
-            else:
-                groups.append({"key": key, "question": text, "count": 1, "last": at, "variants": [text]})
-        groups.sort(key=lambda g: (-g["count"], g["question"]))
-        return [Unanswered(g["question"], g["count"], g["last"], tuple(g["variants"])) for g in groups[:limit]]
+        return unanswered_groups(self._db(), since=since, limit=limit)

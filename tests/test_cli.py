@@ -130,10 +130,10 @@ def test_unanswered_lists_declined_questions(tmp_path: Path) -> None:
     out = run("unanswered", "--since", "7d", env=env)
     assert out.returncode == 0, out.stderr
     first = out.stdout.splitlines()[0]
-    assert first.split()[0] == "2" and "vpn" in first.lower()
+    assert first.split()[:2] == ["#1", "2"] and "vpn" in first.lower()
     assert "mlops" not in out.stdout
     data = json.loads(run("unanswered", "--json", env=env).stdout)
-    assert data[0]["count"] == 2
+    assert data[0]["count"] == 2 and data[0]["rank"] == 1
 
 
 def test_dotenv_is_read_but_environment_wins(tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def run_console(service: RoleDiff, stdin: TextIO | None = None, stdout: TextIO |
     history = _setup_history() if interactive else None
     last: Reply | None = None
     if interactive:
-        print_reply(service.ask("", asker), stdout)
+        print_reply(service.reply(""), stdout)  # the greeting is not a question
     try:
         while True:
             if interactive:
@@ -103,19 +103,28 @@ def run_console(service: RoleDiff, stdin: TextIO | None = None, stdout: TextIO |
                 break
             try:
                 links = (last.suggestions or last.related) if last else ()
-                if text.isdigit() and last is not None and 1 <= int(text) <= len(links):
-                    reply = service.show(links[int(text) - 1].entry_id)
-                    if reply is not None:
-                        last = reply
-                        print_reply(reply, stdout, rich=interactive)
+                # Control input (a number, +, -, an empty line) is never logged as a question.
+                if text.isdigit():
+                    if last is not None and 1 <= int(text) <= len(links):
+                        reply = service.show(links[int(text) - 1].entry_id)
+                        if reply is not None:
+                            last = reply
+                            print_reply(reply, stdout, rich=interactive)
+                    else:
+                        shown = f"1-{len(links)}" if links else "none now"
+                        print(f"No link numbered {text} (numbered links: {shown}). Ask a question.", file=stdout)
                     continue
-                if text in {"+", "-"} and last is not None and last.entry_id:
-                    service.feedback(last.entry_id, text == "+", asker)
-                    print(
-                        "Thanks, noted." if text == "+" else "Thanks, noted: the curators will look at it.", file=stdout
-                    )
+                if text in {"+", "-"}:
+                    if last is not None and last.entry_id:
+                        service.feedback(last.entry_id, text == "+", asker)
+                        thanks = "Thanks, noted." if text == "+" else "Thanks, noted: the curators will look at it."
+                        print(thanks, file=stdout)
+                    else:
+                        print("Nothing to rate yet: + and - rate the last answer.", file=stdout)
                     continue
-                if not interactive and not text:
+                if not text:
+                    if interactive:
+                        print_reply(service.reply(""), stdout, rich=interactive)
                     continue
                 last = service.ask(line, asker)
                 print_reply(last, stdout, rich=interactive)
