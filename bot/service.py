@@ -43,7 +43,13 @@ class RoleDiff:
     def from_settings(cls, settings: CoreSettings, *, log_enabled: bool | None = None) -> RoleDiff:
         engine = Engine(load_knowledge())
         enabled = settings.log_enabled if log_enabled is None else log_enabled
-        log = InteractionLog(settings.database_url, salt=settings.hash_salt, enabled=enabled)
+        log = InteractionLog(
+            settings.database_url,
+            salt=settings.hash_salt,
+            enabled=enabled,
+            retention=settings.log_retention,
+            flush_timeout=settings.log_flush_timeout,
+        )
         return cls(engine, log)
 
     def ask(self, text: str, asker: Asker) -> Reply:
