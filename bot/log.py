@@ -137,6 +137,7 @@ def _row_error(exc: BaseException) -> bool:
 
 
 CLAIM_TTL = timedelta(days=1)  # event claims are kept this long (Slack retries within minutes)
+UPGRADE_WAIT = 30.0  # seconds close() waits for a schema creation or upgrade in progress
 MAINTENANCE_EVERY = 3600.0  # seconds between retention prunes
 
 
@@ -155,8 +156,9 @@ class InteractionLog:
       `put_timeout` seconds for room, then drops the *oldest* queued event
       and counts it as `dropped` (the newest are the most useful to keep).
     - `close()` waits up to `flush_timeout` seconds for the queue to be
-      written, then counts what is left as `failed` and logs one line with
-      the numbers, the cause and what to do.
+      written (longer, up to `UPGRADE_WAIT`, only while the schema is being
+      created or upgraded on first use), then counts what is left as
+      `failed` and logs one line with the numbers, the cause and what to do.
 
     `stats()` gives the counters: written, dropped, failed, queued.
     """
@@ -199,6 +201,7 @@ class InteractionLog:
         self._drop_warned = False
         self._next_maintenance = 0.0
         self._reported = False
+        self._opening = False
 
     # -- counters ------------------------------------------------------------
 
@@ -391,7 +394,15 @@ class InteractionLog:
                 self._stopping = True
                 self._deadline = time.monotonic() + self.flush_timeout
                 self._cond.notify_all()
-            thread.join(timeout=self.flush_timeout + SQLITE_BUSY_TIMEOUT + 0.5)
+            start = time.monotonic()
+            end = start + self.flush_timeout + SQLITE_BUSY_TIMEOUT + 0.5
+            # creating or upgrading the schema (first use) may take longer than a flush: allow it
+            opening_end = start + max(self.flush_timeout, UPGRADE_WAIT)
+            while thread.is_alive():
+                t = time.monotonic()
+                if t >= end and not (self._opening and t < opening_end):
+                    break
+                thread.join(timeout=0.05)
             if thread.is_alive():  # stuck in the database driver: give up on what it holds
                 with self._cond:
                     self._abandoned = True
@@ -429,7 +440,11 @@ class InteractionLog:
             if self._store is None:
                 from .logdb import open_store
 
-                self._store = open_store(self.url)
+                self._opening = True
+                try:
+                    self._store = open_store(self.url)
+                finally:
+                    self._opening = False
             return self._store
 
     def upgrade(self) -> tuple[str | None, str]:
