@@ -400,7 +400,9 @@ class InteractionLog:
             opening_end = start + max(self.flush_timeout, UPGRADE_WAIT)
             while thread.is_alive():
                 t = time.monotonic()
-                if t >= end and not (self._opening and t < opening_end):
+                if self._opening and t < opening_end:
+                    end = max(end, t + SQLITE_BUSY_TIMEOUT + 0.5)  # then one write attempt
+                elif t >= end:
                     break
                 thread.join(timeout=0.05)
             if thread.is_alive():  # stuck in the database driver: give up on what it holds
@@ -447,6 +449,13 @@ class InteractionLog:
                     self._opening = False
             return self._store
 
+    def open(self) -> None:
+        """Create or upgrade the database now rather than on the first write (a
+        server about to serve: the first question then finds it ready). Raises
+        what opening raises."""
+        if self.enabled:
+            self._open()
+
     def upgrade(self) -> tuple[str | None, str]:
         """Bring the database to the newest schema now: (revision before, after)."""
         from .logdb import upgrade
@@ -456,10 +465,10 @@ class InteractionLog:
     def _db(self) -> Any:
         """A SQLAlchemy engine for reading (the schema brought up to date first)."""
         if self._engine is None:
-            import sqlalchemy as sa
+            from .logdb import create_engine
 
             self._open()
-            self._engine = sa.create_engine(self.url)
+            self._engine = create_engine(self.url)
         return self._engine
 
     def _salt_value(self) -> str:

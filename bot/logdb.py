@@ -139,6 +139,15 @@ def upgrade(url: str) -> tuple[str | None, str]:
     return _alembic_upgrade_locked(url)
 
 
+def create_engine(url: str, **kw: Any) -> Any:
+    """A SQLAlchemy engine; PostgreSQL connections give up after 10 s instead of the OS's minutes."""
+    import sqlalchemy as sa
+
+    if url.startswith("postgresql"):
+        kw.setdefault("connect_args", {"connect_timeout": 10})
+    return sa.create_engine(url, **kw)
+
+
 def _alembic_config(connection: Any) -> Any:
     from alembic.config import Config
 
@@ -155,10 +164,9 @@ def _current(connection: Any) -> str | None:
 
 
 def _alembic_upgrade(url: str) -> str:
-    import sqlalchemy as sa
     from alembic import command
 
-    engine = sa.create_engine(url)
+    engine = create_engine(url)
     try:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), "head")
@@ -171,7 +179,7 @@ def _alembic_upgrade_locked(url: str) -> tuple[str | None, str]:
     import sqlalchemy as sa
     from alembic import command
 
-    engine = sa.create_engine(url)
+    engine = create_engine(url)
     try:
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -306,7 +314,7 @@ class SaStore:
         import sqlalchemy as sa
 
         self._sa = sa
-        self.engine = sa.create_engine(url, pool_pre_ping=True)
+        self.engine = create_engine(url, pool_pre_ping=True)
 
     def insert(self, questions: Sequence[dict[str, Any]], feedback: Sequence[dict[str, Any]]) -> None:
         from .log import _tables

@@ -96,5 +96,16 @@ class RoleDiff:
     def complete(self, partial: str, limit: int = 25) -> list[str]:
         return self.engine.complete(partial, limit=limit)
 
+    def open_log(self) -> None:
+        """For servers, before serving: create or upgrade the log's database now, so
+        the first question does not wait for it. A failure is a warning (the log's
+        writer keeps retrying, and counts what it cannot write)."""
+        try:
+            self.log.open()
+        except Exception as exc:
+            from .log import db_problem
+
+            logger.warning("interaction log: cannot open the database yet (will retry): %s", db_problem(exc))
+
     def close(self) -> None:
         self.log.close()

@@ -36,6 +36,7 @@ def run(log_enabled: bool | None) -> int:
     core = CoreSettings.from_env()
     logging.getLogger("role_diff").setLevel(logging.INFO)  # discord.py's own stay at WARNING
     service = RoleDiff.from_settings(core, log_enabled=log_enabled)
+    service.open_log()
     try:
         return asyncio.run(_run(settings, service))
     finally:

@@ -53,6 +53,7 @@ def run(http: bool, host: str, port: int, log_enabled: bool | None) -> int:
     core = CoreSettings.from_env()
     logging.getLogger("role_diff").setLevel(logging.INFO)  # slack_bolt / slack_sdk stay at WARNING
     service = RoleDiff.from_settings(core, log_enabled=log_enabled)
+    service.open_log()
     try:
         return asyncio.run(_run(settings, service, http=http, host=host, port=port))
     finally:
