@@ -4,17 +4,14 @@ real PostgreSQL server (`db_url`)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ from bot import logdb
 from bot.engine import Engine
 from bot.log import FeedbackEvent, InteractionLog, QuestionEvent, _tables, now
 from bot.service import Asker, RoleDiff
+from tests.dbtools import count, locked
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,42 +32,6 @@ def make_log(url: str, tmp_path: Path, **kw: Any) -> InteractionLog:
 
 def question(i: int = 0, user: str | None = "U1", at: Any = None, platform: str = "slack") -> QuestionEvent:
     return QuestionEvent(platform, user, "channel", f"question {i}", "declined", None, None, None, 1.0, at or now())
-
-
-def count(url: str, table: str = "questions") -> int:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
-    finally:
-        engine.dispose()
-
-
-@contextlib.contextmanager
-def locked(url: str) -> Iterator[None]:
-    """Another process's view: a transaction holding the log's tables so nobody else can write."""
-    path = logdb.sqlite_path(url)
-    if path is not None:
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("BEGIN EXCLUSIVE")
-        try:
-            yield
-        finally:
-            conn.execute("ROLLBACK")
-            conn.close()
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    with psycopg.connect(host=u.host, port=u.port, user=u.username, dbname=u.database) as conn:
-        conn.execute("LOCK TABLE questions, feedback IN ACCESS EXCLUSIVE MODE")
-        try:
-            yield
-        finally:
-            conn.rollback()
 
 
 def cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
