@@ -44,6 +44,7 @@ from bot.knowledge import load_knowledge  # noqa: E402
 SECRET = "0123456789abcdef0123456789abcdef"
 BOT_TOKEN = "xoxb-bench-0000-notarealtoken"
 REQUEST_TIMEOUT = 5.0
+WARM_UP = 20  # requests before timing starts
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -222,7 +223,7 @@ async def load(
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         # warm-up: a few requests, not counted
-        for i in range(20):
+        for i in range(WARM_UP):
             body = command_body(questions[i % len(questions)], i, url.replace("/slack/events", "/response"))
             async with session.post(url, data=body, headers=sign(body)) as resp:
                 await resp.read()
@@ -304,7 +305,10 @@ async def main(args: argparse.Namespace) -> None:
         finally:
             await stop(proc)
         if not args.no_log:
-            print(f"\ninteraction log: {logged_rows(db_url)} rows for {len(r.latencies)} answered requests")
+            print(
+                f"\ninteraction log: {logged_rows(db_url)} rows for {len(r.latencies)} answered requests "
+                f"+ {WARM_UP} warm-up requests"
+            )
         tmp.cleanup()
     finally:
         await fake.cleanup()
