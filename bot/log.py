@@ -411,7 +411,10 @@ class InteractionLog:
                     self._failed += len(self._pending) + self._inflight
                     self._pending.clear()
                     self._inflight = 0
-                    self._cause = self._cause or "the database did not answer in time"
+                    self._cause = self._cause or (
+                        "the database did not answer within ROLE_DIFF_LOG_FLUSH_TIMEOUT (a lock held by another "
+                        "session, or an overloaded server): find what blocks it, or raise ROLE_DIFF_LOG_FLUSH_TIMEOUT"
+                    )
         with self._cond:
             self._stopping = True
             lost, failed, dropped, written = self._failed + self._dropped, self._failed, self._dropped, self._written
@@ -424,7 +427,7 @@ class InteractionLog:
                 lost + written,
                 failed,
                 dropped,
-                cause or "unknown cause",
+                cause or "the database did not keep up with the questions: check its load and latency",
             )
         with self._store_lock:
             if self._store is not None and not (thread is not None and thread.is_alive()):

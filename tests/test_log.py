@@ -16,6 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot import logdb
 from bot.engine import Engine
 from bot.log import FeedbackEvent, InteractionLog, QuestionEvent, _tables, now
@@ -412,3 +414,18 @@ def test_unanswered_groups_near_identical_questions(engine: Engine, db_url: str,
     assert all("mlops" not in g.question for g in groups)
     assert log.unanswered(since=timedelta(days=7), limit=1)[0].count == 3
     log.close()
+
+
+def test_log_settings_are_checked() -> None:
+    from bot.settings import CoreSettings, SettingsError
+
+    s = CoreSettings.from_env({"ROLE_DIFF_LOG_RETENTION": "90d", "ROLE_DIFF_LOG_FLUSH_TIMEOUT": "0.5"})
+    assert s.log_retention == timedelta(days=90) and s.log_flush_timeout == 0.5
+    default = CoreSettings.from_env({})
+    assert default.log_retention is None and default.log_flush_timeout == 3.0
+    assert CoreSettings.from_env({"ROLE_DIFF_LOG_RETENTION": "off"}).log_retention is None
+    for name, value in [("ROLE_DIFF_LOG_RETENTION", "90 days"), ("ROLE_DIFF_LOG_RETENTION", "0d"),
+                        ("ROLE_DIFF_LOG_FLUSH_TIMEOUT", "soon"), ("ROLE_DIFF_LOG_FLUSH_TIMEOUT", "-1")]:  # fmt: skip
+        with pytest.raises(SettingsError) as info:
+            CoreSettings.from_env({name: value})
+        assert info.value.variable == name
