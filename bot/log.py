@@ -116,7 +116,12 @@ def db_problem(exc: BaseException) -> str:
     name = getattr(exc, "name", None) or ""
     if isinstance(exc, ModuleNotFoundError) or "no module named" in text or "can't load plugin" in text:
         missing = name or text.rsplit(" ", 1)[-1].strip("'\"")
-        hint = "install the postgresql extra: pip install 'role-diff[postgresql]'" if "psycopg" in text + name else ""
+        if "psycopg2" in text + name:
+            hint = "write the URL as postgresql+psycopg://... and pip install 'role-diff[postgresql]'"
+        elif "psycopg" in text + name:
+            hint = "install the postgresql extra: pip install 'role-diff[postgresql]'"
+        else:
+            hint = ""
         return f"a database driver is not installed ({missing}){': ' + hint if hint else ''}"
     if "locked" in text or "busy" in text:
         return (

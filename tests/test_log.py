@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -429,3 +430,13 @@ def test_log_settings_are_checked() -> None:
         with pytest.raises(SettingsError) as info:
             CoreSettings.from_env({name: value})
         assert info.value.variable == name
+
+
+def test_every_cause_says_what_to_do() -> None:
+    from bot.log import db_problem
+
+    missing = db_problem(ModuleNotFoundError("No module named 'psycopg'", name="psycopg"))
+    assert "pip install 'role-diff[postgresql]'" in missing
+    assert "postgresql+psycopg://" in db_problem(ModuleNotFoundError("No module named 'psycopg2'", name="psycopg2"))
+    assert "locked by another process" in db_problem(sqlite3.OperationalError("database is locked"))
+    assert "writable" in db_problem(sqlite3.OperationalError("unable to open database file"))
