@@ -276,6 +276,11 @@ class InteractionLog:
                             break
                     if not self._pending and self._stopping:
                         return
+                    if self._stopping and time.monotonic() >= self._deadline:  # no new write after the deadline
+                        self._failed += len(self._pending)
+                        self._pending.clear()
+                        self._cond.notify_all()
+                        return
                     while self._pending and len(batch) < self.BATCH:
                         batch.append(self._pending.popleft())
                     self._inflight = len(batch)
@@ -399,15 +404,14 @@ class InteractionLog:
                 self._stopping = True
                 self._deadline = time.monotonic() + self.flush_timeout
                 self._cond.notify_all()
-            start = time.monotonic()
-            end = start + self.flush_timeout + SQLITE_BUSY_TIMEOUT + 0.5
-            # creating or upgrading the schema (first use) may take longer than a flush: allow it
-            opening_end = start + max(self.flush_timeout, UPGRADE_WAIT)
+            # creating or upgrading the schema (first use) may take longer than a flush: it may take
+            # up to UPGRADE_WAIT, and the flush timeout starts again when it is done (see _open)
+            opening_end = time.monotonic() + max(self.flush_timeout, UPGRADE_WAIT)
             while thread.is_alive():
                 t = time.monotonic()
-                if self._opening and t < opening_end:
-                    end = max(end, t + SQLITE_BUSY_TIMEOUT + 0.5)  # then one write attempt
-                elif t >= end:
+                with self._cond:
+                    end = self._deadline + SQLITE_BUSY_TIMEOUT + 0.5  # the last attempt may be under way
+                if t >= end and not (self._opening and t < opening_end):
                     break
                 thread.join(timeout=0.05)
             if thread.is_alive():  # stuck in the database driver: give up on what it holds
@@ -454,6 +458,9 @@ class InteractionLog:
                 try:
                     self._store = open_store(self.url)
                 finally:
+                    with self._cond:
+                        if self._stopping:  # the schema took a while: the flush gets its full time
+                            self._deadline = max(self._deadline, time.monotonic() + self.flush_timeout)
                     self._opening = False
             return self._store
 
