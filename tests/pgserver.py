@@ -39,6 +39,20 @@ def find_bin() -> Path | None:
     return Path(found).parent if found else None
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie (exited, not yet reaped by its parent) counts as gone
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -117,7 +131,25 @@ class PgServer:
                 time.sleep(0.1)
         return False
 
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.dir / "data" / "postmaster.pid").read_text().split()[0]) if self.dir else None
+        except (OSError, ValueError, IndexError):
+            return None
+
     def _kill(self) -> None:
+        """Fast shutdown (SIGINT) of the postmaster itself (runuser, its parent as root,
+        is not relied on to pass the signal on), then of the process we started."""
+        pid = self._postmaster_pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and _alive(pid):
+                time.sleep(0.05)
+            if _alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
