@@ -1,7 +1,8 @@
 """`role-diff run slack --http` under a load of signed slash commands, on loopback.
 
-Starts the real server as a subprocess (ROLE_DIFF_LOG=off, a fake Slack on
-127.0.0.1 answering auth.test, a signing secret), then several concurrent
+Starts the real server as a subprocess (the interaction log on, as users run
+it: a fresh SQLite file in a temporary directory, or --database-url; --no-log
+turns it off), a fake Slack on 127.0.0.1 answering auth.test, a signing secret), then several concurrent
 aiohttp clients send signed `/role-diff` commands at a bounded rate (default
 100 requests/s for 20 s) and time each ack. The same load against a bare
 aiohttp handler that returns a constant (another subprocess, another port) is
@@ -12,7 +13,8 @@ Bounded in count (rate x duration requests, at most --clients in flight),
 in time (5 s per request, the phase ends --duration + 10 s after it starts at
 the latest), and to 127.0.0.1.
 
-Run: ./dev bench   (or .venv/bin/python benchmarks/slack_http.py [--rate 100 --duration 20 --clients 8])
+Run: ./dev bench   (or .venv/bin/python benchmarks/slack_http.py [--rate 100 --duration 20 --clients 8]
+      [--no-log | --database-url postgresql+psycopg://...])
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +44,7 @@ from bot.knowledge import load_knowledge  # noqa: E402
 SECRET = "0123456789abcdef0123456789abcdef"
 BOT_TOKEN = "xoxb-bench-0000-notarealtoken"
 REQUEST_TIMEOUT = 5.0
+WARM_UP = 20  # requests before timing starts
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -91,11 +95,24 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def logged_rows(url: str) -> int | str:
+    try:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            n = int(conn.execute(sa.text("SELECT count(*) FROM questions")).scalar_one())
+        engine.dispose()
+        return n
+    except Exception as exc:  # a figure, not a test: say why there is none
+        return f"? ({type(exc).__name__})"
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROLE_DIFF_")) and "PROXY" not in k.upper()
     }
-    env.update(PYTHONPATH=str(ROOT), ROLE_DIFF_LOG="off", **extra)
+    env.update(PYTHONPATH=str(ROOT), **{"ROLE_DIFF_LOG": "off", **extra})
     return env
 
 
@@ -206,7 +223,7 @@ async def load(
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         # warm-up: a few requests, not counted
-        for i in range(20):  # trigger ids of their own: a repeated trigger_id is a replay, acked with nothing
+        for i in range(WARM_UP):  # trigger ids of their own: a repeated trigger_id is a replay, acked with nothing
             body = command_body(questions[i % len(questions)], total + i, url.replace("/slack/events", "/response"))
             async with session.post(url, data=body, headers=sign(body)) as resp:
                 await resp.read()
@@ -266,18 +283,33 @@ async def main(args: argparse.Namespace) -> None:
             print(r.line(), flush=True)
         finally:
             await stop(proc)
+        tmp = tempfile.TemporaryDirectory(prefix="role-diff-bench-")
+        db_url = args.database_url or f"sqlite:///{tmp.name}/interactions.sqlite3"
+        log_env = (
+            {"ROLE_DIFF_LOG": "off"}
+            if args.no_log
+            else {"ROLE_DIFF_LOG": "on", "ROLE_DIFF_DATABASE_URL": db_url, "XDG_DATA_HOME": tmp.name}
+        )
         env = clean_env(
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=f"http://127.0.0.1:{fake_port}/api/",
+            **log_env,
         )
+        label = "role-diff run slack --http" + (" (no log)" if args.no_log else " (log on)")
         proc, url = await start_server(["-m", "bot.cli", "run", "slack", "--http", "--port", "0"], env)
         try:
-            r = await load(url, "role-diff run slack --http", rate=args.rate, duration=args.duration,
+            r = await load(url, label, rate=args.rate, duration=args.duration,
                            clients=args.clients, questions=questions, pid=proc.pid)  # fmt: skip
             print(r.line(), flush=True)
         finally:
             await stop(proc)
+        if not args.no_log:
+            print(
+                f"\ninteraction log: {logged_rows(db_url)} rows for {len(r.latencies)} answered requests "
+                f"+ {WARM_UP} warm-up requests"
+            )
+        tmp.cleanup()
     finally:
         await fake.cleanup()
     print(
@@ -296,6 +328,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second (default 100)")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per server (default 20, at most 120)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8, at most 64)")
+    parser.add_argument("--no-log", action="store_true", help="run the server with ROLE_DIFF_LOG=off")
+    parser.add_argument("--database-url", default="", help="the interaction log's database (default: a temp SQLite)")
     ns = parser.parse_args()
     ns.duration = min(max(ns.duration, 1.0), 120.0)
     ns.clients = min(max(ns.clients, 1), 64)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    from .log import InteractionLog
     from .service import RoleDiff
 
 from . import __version__
@@ -124,6 +125,18 @@ def build_parser(with_platforms: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--html", type=Path, default=None, metavar="FILE", help="write the report as one HTML file")
     sp.add_argument("--json", action="store_true", help="print the figures as JSON")
     sp.add_argument("--clusters", type=int, default=30, help="unanswered clusters shown (default 30)")
+
+    sp = sub.add_parser("db", help="the interaction log's database")
+    dbsub = sp.add_subparsers(dest="db_command", parser_class=_Parser, required=True)
+    dbsub.add_parser("upgrade", help="create the database or bring its schema to this version (Alembic)")
+
+    sp = sub.add_parser("log", help="the interaction log's data")
+    lsub = sp.add_subparsers(dest="log_command", parser_class=_Parser, required=True)
+    fp = lsub.add_parser("forget", help="erase one person's questions and feedback")
+    fp.add_argument("--platform", required=True, help="the platform the id belongs to: slack, discord, console")
+    fp.add_argument("--user", required=True, help="the person's user id on that platform (e.g. U123ABC)")
+    lsub.add_parser("prune", help="delete rows older than ROLE_DIFF_LOG_RETENTION now")
+
 
     sp = sub.add_parser("new", help="write a new knowledge entry, pre-filled from an unanswered cluster")
     sp.add_argument("entry_id", help="the new entry's id (lowercase-with-dashes)")
@@ -398,6 +411,68 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_log() -> tuple[InteractionLog, str]:
+    from .log import InteractionLog
+    from .logdb import safe_url
+    from .settings import CoreSettings
+
+    settings = CoreSettings.from_env()
+    if not settings.log_enabled:
+        raise CliFailure("the interaction log is off (ROLE_DIFF_LOG=off)")
+    log = InteractionLog(settings.database_url, salt=settings.hash_salt, retention=settings.log_retention)
+    return log, safe_url(settings.database_url)
+
+
+def _log_failure(exc: Exception) -> CliFailure:
+    from .log import db_problem
+
+    return CliFailure(f"the interaction log's database: {db_problem(exc)}")
+
+
+def _span(span: timedelta) -> str:
+    hours = int(span.total_seconds() // 3600)
+    if hours and hours % 24 == 0:
+        return f"{hours // 24}d"
+    return f"{hours}h" if hours else f"{int(span.total_seconds() // 60)}m"
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    log, where = _open_log()
+    try:
+        before, after = log.upgrade()
+    except Exception as exc:
+        raise _log_failure(exc) from None
+    finally:
+        log.close()
+    if before == after:
+        print(f"{where}: already at schema version {after}")
+    else:
+        print(f"{where}: schema version {before or '(new)'} -> {after}")
+    return 0
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    log, where = _open_log()
+    try:
+        if args.log_command == "forget":
+            if not args.user.strip() or not args.platform.strip():
+                raise UsageError("--platform and --user must not be empty")
+            nq, nf = log.forget(args.platform.strip(), args.user.strip())
+            print(f"erased {nq} question(s) and {nf} feedback row(s) of that {args.platform} user from {where}")
+            return 0
+        if log.retention is None:
+            raise CliFailure("ROLE_DIFF_LOG_RETENTION is not set: nothing to prune (e.g. ROLE_DIFF_LOG_RETENTION=90d)")
+        nq, nf = log.prune()
+        print(f"pruned {nq} question(s) and {nf} feedback row(s) older than {_span(log.retention)} from {where}")
+        return 0
+    except (CliFailure, UsageError):
+        raise
+    except Exception as exc:
+        raise _log_failure(exc) from None
+    finally:
+        log.close()
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .engine import Engine
     from .knowledge import load_knowledge
@@ -559,6 +634,8 @@ COMMANDS = {
     "report": cmd_report,
     "new": cmd_new,
     "add-phrasing": cmd_add_phrasing,
+    "db": cmd_db,
+    "log": cmd_log,
 }
 
 

@@ -67,6 +67,7 @@ def run(names: list[str], options: RunOptions, log_enabled: bool | None = None, 
     if why is not None:
         logger.info("running %s (%s)", ", ".join(names), why)
     service = RoleDiff.from_settings(core, log_enabled=log_enabled)
+    service.open_log()  # create or upgrade the log's database before serving, not on the first question
     metrics.enable()
     metrics.watch_log(service.log)
     try:

@@ -53,7 +53,13 @@ class RoleDiff:
     def from_settings(cls, settings: CoreSettings, *, log_enabled: bool | None = None) -> RoleDiff:
         engine = Engine(load_knowledge())
         enabled = settings.log_enabled if log_enabled is None else log_enabled
-        log = InteractionLog(settings.database_url, salt=settings.hash_salt, enabled=enabled)
+        log = InteractionLog(
+            settings.database_url,
+            salt=settings.hash_salt,
+            enabled=enabled,
+            retention=settings.log_retention,
+            flush_timeout=settings.log_flush_timeout,
+        )
         return cls(engine, log)
 
     def ask(self, text: str, asker: Asker) -> Reply:
@@ -104,6 +110,17 @@ class RoleDiff:
 
     def complete(self, partial: str, limit: int = 25) -> list[str]:
         return self.engine.complete(partial, limit=limit)
+
+    def open_log(self) -> None:
+        """For servers, before serving: create or upgrade the log's database now, so
+        the first question does not wait for it. A failure is a warning (the log's
+        writer keeps retrying, and counts what it cannot write)."""
+        try:
+            self.log.open()
+        except Exception as exc:
+            from .log import db_problem
+
+            logger.warning("interaction log: cannot open the database yet (will retry): %s", db_problem(exc))
 
     def close(self) -> None:
         self.log.close()

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -67,11 +68,50 @@ def default_database_url() -> str:
     return "sqlite:///" + str(Path(user_data_dir("role-diff", appauthor=False)) / "interactions.sqlite3")
 
 
+_DURATION = re.compile(r"\s*(\d+)\s*([mhdw])\s*")
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """`30m`, `12h`, `90d`, `2w` as a timedelta; None if malformed."""
+    m = _DURATION.fullmatch(text)
+    if not m:
+        return None
+    n, unit = int(m.group(1)), m.group(2)
+    return {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+
+
+def _retention(env: Mapping[str, str]) -> timedelta | None:
+    value = env.get("ROLE_DIFF_LOG_RETENTION", "").strip()
+    if not value or value.lower() in {"off", "forever", "0"}:
+        return None
+    found = parse_duration(value)
+    if found is None or not found:
+        raise SettingsError(
+            "ROLE_DIFF_LOG_RETENTION", f"must be a duration such as 90d, 12w or 24h, or off (got {value!r})"
+        )
+    return found
+
+
+def _flush_timeout(env: Mapping[str, str]) -> float:
+    value = env.get("ROLE_DIFF_LOG_FLUSH_TIMEOUT", "").strip()
+    if not value:
+        return 3.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 600:
+        raise SettingsError("ROLE_DIFF_LOG_FLUSH_TIMEOUT", f"must be a number of seconds from 0 to 600 (got {value!r})")
+    return seconds
+
+
 @dataclass(frozen=True)
 class CoreSettings:
     log_enabled: bool
     database_url: str
     hash_salt: str | None
+    log_retention: timedelta | None = None
+    log_flush_timeout: float = 3.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CoreSettings:
@@ -84,6 +124,8 @@ class CoreSettings:
             log_enabled=enabled,
             database_url=url or (default_database_url() if enabled else ""),
             hash_salt=env.get("ROLE_DIFF_HASH_SALT") or None,
+            log_retention=_retention(env),
+            log_flush_timeout=_flush_timeout(env),
         )
 
 

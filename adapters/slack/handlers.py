@@ -30,7 +30,7 @@ from bot.reply import Reply
 from bot.service import Asker, RoleDiff
 
 from . import blocks as bk
-from .dedupe import Dedupe
+from .dedupe import Dedupe, SharedDedupe
 
 logger = logging.getLogger("role_diff.slack")
 
@@ -80,10 +80,13 @@ def is_asking(event: dict[str, Any]) -> bool:
 class SlackBot:
     """The handlers, bound to one service; `register(app)` attaches them to a bolt AsyncApp."""
 
-    def __init__(self, service: RoleDiff, client: Any, *, dedupe: Dedupe | None = None) -> None:
+    def __init__(self, service: RoleDiff, client: Any, *, dedupe: Dedupe | SharedDedupe | None = None) -> None:
         self.service = service
         self.client = client
-        self.dedupe = dedupe or Dedupe()
+        if dedupe is None:
+            # with the log on, replicas sharing its database answer each event once
+            dedupe = SharedDedupe(service.log.claim) if service.log.enabled else Dedupe()
+        self.dedupe = dedupe
         self.retry_handlers: list[Any] = list(getattr(client, "retry_handlers", []) or [])
         self.failures = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -202,27 +205,27 @@ class SlackBot:
     # -- mentions and DMs ---------------------------------------------------------------
 
     async def on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        self._answer_event(body, event)
+        await self._answer_event(body, event)
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         channel = str(event.get("channel") or "")
         if event.get("channel_type") == "im" or _DM.match(channel):
-            self._answer_event(body, event)
+            await self._answer_event(body, event)
             return
         # Only with message.channels subscribed: a message mentioning the bot is a mention
         # (Slack sends app_mention for it too; dedupe answers it once).
         bot_user = context.get("bot_user_id") if context else None
         if bot_user and f"<@{bot_user}" in str(event.get("text") or ""):
-            self._answer_event(body, event)
+            await self._answer_event(body, event)
 
-    def _answer_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _answer_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if not is_asking(event):
             return
         channel, ts = event.get("channel"), event.get("ts")
         if not channel or not ts:
             return
         event_id = body.get("event_id")
-        if not self.dedupe.first(("event", event_id) if event_id else None, ("message", channel, ts)):
+        if not await self.dedupe.first_async(("event", event_id) if event_id else None, ("message", channel, ts)):
             logger.debug("slack: ignored a repeated delivery")
             return
         in_dm = event.get("channel_type") == "im" or bool(_DM.match(str(channel)))

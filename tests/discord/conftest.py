@@ -40,6 +40,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[InteractionLog]:
     interaction_log = InteractionLog("sqlite:///" + str(tmp_path / "interactions.sqlite3"), enabled=True)
+    interaction_log.open()  # the schema is created before the test, not by its first question
     yield interaction_log
     interaction_log.close()
 
