@@ -137,7 +137,6 @@ def build_parser(with_platforms: bool = True) -> argparse.ArgumentParser:
     fp.add_argument("--user", required=True, help="the person's user id on that platform (e.g. U123ABC)")
     lsub.add_parser("prune", help="delete rows older than ROLE_DIFF_LOG_RETENTION now")
 
-
     sp = sub.add_parser("new", help="write a new knowledge entry, pre-filled from an unanswered cluster")
     sp.add_argument("entry_id", help="the new entry's id (lowercase-with-dashes)")
     sp.add_argument(
