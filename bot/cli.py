@@ -51,6 +51,39 @@ def _port(text: str) -> int:
     return value
 
 
+# Helper groups and their subcommands, named in full when one is missing.
+SUBCOMMANDS = {"slack": "{manifest}", "discord": "{invite-url,sync}"}
+# What each platform needs installed: (the module a user knows, the extra).
+PLATFORM_EXTRAS = {"slack": ("slack-bolt", "slack"), "discord": ("discord.py", "discord")}
+
+
+def _require_subcommand(args: argparse.Namespace) -> None:
+    group = args.command
+    if group in SUBCOMMANDS and getattr(args, f"{group}_command", None) is None:
+        raise UsageError(f"usage: {PROG} {group} {SUBCOMMANDS[group]} (see '{PROG} {group} --help')")
+
+
+def missing_extra_message(platform: str | None, exc: ModuleNotFoundError) -> str:
+    """One line naming what to install, not the module deep inside that failed."""
+    if platform in PLATFORM_EXTRAS:
+        package, extra = PLATFORM_EXTRAS[platform]
+        return (
+            f"{platform} needs {package}, which is not installed (no module named {exc.name!r}): "
+            f"pip install '.[{extra}]' in a checkout, or pip install 'role-diff[{extra}]'"
+        )
+    return f"{exc.name} is not installed (pip install 'role-diff[slack,discord]')"
+
+
+def _platform(args: argparse.Namespace | None) -> str | None:
+    if args is None:
+        return None
+    return getattr(args, "platform", None) if args.command == "run" else args.command
+
+
+# Commands that load the knowledge (and so read ROLE_DIFF_KNOWLEDGE).
+KNOWLEDGE_COMMANDS = {None, "chat", "run", "ask", "explain", "eval", "kb", "validate"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG, description="Answers 'data scientist vs ML engineer' questions from a curated knowledge base."
@@ -97,11 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
 
     sp = sub.add_parser("slack", help="Slack helpers")
-    ssub = sp.add_subparsers(dest="slack_command", parser_class=_Parser, required=True)
+    ssub = sp.add_subparsers(dest="slack_command", parser_class=_Parser, metavar=SUBCOMMANDS["slack"])
     ssub.add_parser("manifest", help="print the Slack app manifest")
 
     sp = sub.add_parser("discord", help="Discord helpers")
-    dsub = sp.add_subparsers(dest="discord_command", parser_class=_Parser, required=True)
+    dsub = sp.add_subparsers(dest="discord_command", parser_class=_Parser, metavar=SUBCOMMANDS["discord"])
     dsub.add_parser("invite-url", help="print the OAuth2 URL that adds the bot to a server")
     dsub.add_parser("sync", help="sync the /role-diff command with Discord now")
     return p
@@ -177,7 +210,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(_reply_json(question, reply), ensure_ascii=False))
             else:
-                from adapters.console.app import print_reply
+                from adapters.console.app import print_reply  # rich only when stdout is a terminal
 
                 print_reply(reply)
             return 0
@@ -193,11 +226,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .engine import Engine
-    from .knowledge import load_knowledge
+    from .builtins import respond
+    from .cache import load_engine
 
-    engine = Engine(load_knowledge())
+    engine = load_engine()
     question = " ".join(args.question)
+    if not question.strip():  # what `ask ""` does: the overview, not a match
+        print("decision:  builtin (empty question: the overview)")
+        print(respond(engine, question).plain_text())
+        return 0
     a = engine.analyse(question)
     print(f"tokens:    {' '.join(a.tokens) or '(none)'}")
     if a.corrected:
@@ -330,12 +367,16 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .knowledge import KnowledgeError
-    from .settings import SettingsError, load_dotenv
+    from .settings import SettingsError, check_knowledge_setting, load_dotenv
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args: argparse.Namespace | None = None
     try:
         args = build_parser().parse_args(argv)
+        _require_subcommand(args)
         load_dotenv()
+        if args.command in KNOWLEDGE_COMMANDS:
+            check_knowledge_setting()
         command = args.command or "chat"
         if args.command is None:
             args.no_log = False
@@ -360,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except ModuleNotFoundError as exc:
-        print(f"{PROG}: {exc.name} is not installed (pip install 'role-diff[slack,discord]')", file=sys.stderr)
+        print(f"{PROG}: {missing_extra_message(_platform(args), exc)}", file=sys.stderr)
         return 1
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .builtins import entry_reply, respond
 from .engine import Engine
-from .knowledge import KnowledgeBase, load_knowledge
+from .knowledge import KnowledgeBase
 from .log import FeedbackEvent, InteractionLog, QuestionEvent, now
 from .reply import Reply
 from .settings import CoreSettings
@@ -41,7 +41,9 @@ class RoleDiff:
 
     @classmethod
     def from_settings(cls, settings: CoreSettings, *, log_enabled: bool | None = None) -> RoleDiff:
-        engine = Engine(load_knowledge())
+        from .cache import load_engine  # the knowledge and its index, cached between processes
+
+        engine = load_engine()
         enabled = settings.log_enabled if log_enabled is None else log_enabled
         log = InteractionLog(settings.database_url, salt=settings.hash_salt, enabled=enabled)
         return cls(engine, log)
