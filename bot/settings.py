@@ -57,9 +57,7 @@ def warn_if_exposed(path: Path) -> bool:
         return False
     if not mode & 0o077:
         return False
-    logger.warning(
-        "%s is open to other users (mode %04o) and may hold secrets: run chmod 600 %s", path, mode, path
-    )
+    logger.warning("%s is open to other users (mode %04o) and may hold secrets: run chmod 600 %s", path, mode, path)
     return True
 
 

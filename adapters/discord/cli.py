@@ -32,6 +32,7 @@ def run(log_enabled: bool | None) -> int:
     # The SDK first: a missing extra is named (and how to install it) before any token is asked for.
     import aiohttp  # noqa: F401
     import discord  # noqa: F401
+
     from bot.service import RoleDiff
     from bot.settings import CoreSettings
 

@@ -49,6 +49,7 @@ def run(http: bool, host: str, port: int, log_enabled: bool | None) -> int:
     # The SDK first: a missing extra is named (and how to install it) before any token is asked for.
     import aiohttp  # noqa: F401
     import slack_bolt  # noqa: F401
+
     from bot.service import RoleDiff
     from bot.settings import CoreSettings
 
