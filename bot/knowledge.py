@@ -8,14 +8,13 @@ run shows a curator everything to fix.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .text import question_key
 
@@ -150,34 +149,40 @@ class KnowledgeError(Exception):
 # --- YAML with line numbers ------------------------------------------------
 
 
-# libyaml's C parser when PyYAML was built with it (about 20x faster on the
-# shipped knowledge); the pure-Python one otherwise. Both give node marks.
-_SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+@functools.cache
+def _line_loader() -> type:
+    """A SafeLoader that remembers the line of every mapping key and list item.
 
+    Built on first use, so a start-up served from the engine cache never
+    imports PyYAML. libyaml's C parser when PyYAML was built with it (about
+    20x faster on the shipped knowledge); the pure-Python one otherwise. Both
+    give node marks."""
+    import yaml
 
-class _LineLoader(_SafeLoader):  # type: ignore[misc,valid-type]
-    """A SafeLoader that remembers the line of every mapping key and list item."""
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+    def construct_mapping(loader: Any, node: Any) -> dict[str, Any]:
+        mapping = loader.construct_mapping(node, deep=True)
+        lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, str):
+                lines[key] = key_node.start_mark.line
+                if isinstance(value_node, yaml.SequenceNode):
+                    lines[f"{key}[]"] = [item.start_mark.line for item in value_node.value]
+        mapping["__lines__"] = lines
+        return mapping
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, str):
-            lines[key] = key_node.start_mark.line
-            if isinstance(value_node, yaml.SequenceNode):
-                lines[f"{key}[]"] = [item.start_mark.line for item in value_node.value]
-    mapping["__lines__"] = lines
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    loader = type("_LineLoader", (base,), {})
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return loader
 
 
 def _yaml_load(text: str, path: str, line_offset: int, problems: list[Problem]) -> Any:
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        return yaml.load(text, Loader=_line_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = (mark.line if mark else 0) + line_offset + 1
