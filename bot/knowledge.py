@@ -47,6 +47,7 @@ MAX_ANSWER_CHARS = 1200
 MAX_TITLE_CHARS = 120
 MAX_QUESTION_CHARS = 300
 MAX_CELL_CHARS = 300
+MAX_SHORT_CHARS = 40
 MIN_QUESTIONS = 6
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ENTRY_FIELDS = {"id", "topic", "title", "questions", "keywords", "sources", "related"}
@@ -82,6 +83,17 @@ class Source:
     author: str
     date: str | None = None
     kind: str = ""
+    short: str = ""  # how answers name it inline ("Jones"); see short_name()
+
+    def short_name(self) -> str:
+        """The name inline citations show: `short` from sources.yaml, else the
+        author's surname, else the title's last part ("A: B" gives B)."""
+        if self.short:
+            return self.short
+        author = re.sub(r"\s*\(.*?\)", "", self.author).strip()
+        if author and author != "unknown":
+            return author.split()[-1]
+        return self.title.rsplit(":", 1)[-1].strip().strip("\"'") or self.key
 
     def credit(self) -> str:
         who = self.author if self.author and self.author != "unknown" else "author unknown"
@@ -400,6 +412,29 @@ def load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
             continue
         if key in out:
             problems.append(Problem(shown, line, f"duplicate source key {key!r}"))
+        short = item.get("short")
+        if short is not None:
+            short_line = _line(item, "short", 0, line)
+            if not isinstance(short, str) or not short.strip():
+                problems.append(Problem(shown, short_line, f"source {key!r}: 'short' must be non-empty text"))
+                short = None
+            elif len(short) > MAX_SHORT_CHARS or any(c in short for c in "(),\n"):
+                problems.append(
+                    Problem(
+                        shown,
+                        short_line,
+                        f"source {key!r}: 'short' must be at most {MAX_SHORT_CHARS} characters, "
+                        "without brackets or commas (it is shown inside citations such as '(A, B)')",
+                    )
+                )
+                short = None
+            else:
+                short = short.strip()
+                clash = next((s.key for s in out.values() if s.short.casefold() == short.casefold()), None)
+                if clash is not None and clash != key:
+                    problems.append(
+                        Problem(shown, short_line, f"source {key!r}: short name {short!r} is also {clash!r}'s")
+                    )
         date = item.get("date")
         out[key] = Source(
             key=key,
@@ -407,6 +442,7 @@ def load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
             author=str(item.get("author") or "unknown"),
             date=str(date) if date else None,
             kind=str(item.get("kind") or ""),
+            short=short or "",
         )
     return out
 

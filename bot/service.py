@@ -50,7 +50,7 @@ class RoleDiff:
 
     def ask(self, text: str, asker: Asker) -> Reply:
         start = time.perf_counter()
-        reply = respond(self.engine, text)
+        reply = respond(self.engine, text, asker.platform)
         latency_ms = (time.perf_counter() - start) * 1000
         if reply.kind in ("answer", "decline"):
             outcome = "answered" if reply.kind == "answer" else "declined"
@@ -72,10 +72,10 @@ class RoleDiff:
         )
         return reply
 
-    def reply(self, text: str) -> Reply:
+    def reply(self, text: str, platform: str | None = None) -> Reply:
         """The reply to `text` without recording a question: for showing an
         answer again (Slack's "Share in channel"), not for new questions."""
-        return respond(self.engine, text)
+        return respond(self.engine, text, platform)
 
     def show(self, entry_id: str) -> Reply | None:
         """An entry by id (a related or "did you mean" button); None if unknown."""
