@@ -69,7 +69,7 @@ class _Renderer:
 
     def _word(self, text: str, start: int, end: int, word: str) -> str:
         name = self.names[word.casefold()]
-        if text[start : start + len(name)].casefold() == name.casefold():
+        if len(name) > len(word) and text[start : start + len(name)].casefold() == name.casefold():
             return word  # already written out: a "Clarifying the Critical Roles" article
         previous = re.search(r"([\w']+)\s+$", text[:start])
         if (

@@ -81,6 +81,9 @@ async def _run(settings: DiscordSettings, service: Any) -> int:
 
 
 def sync() -> int:
+    import aiohttp  # noqa: F401  (the SDK first, as in run())
+    import discord  # noqa: F401
+
     settings = DiscordSettings.from_env()
     logging.getLogger("role_diff").setLevel(logging.INFO)
     return asyncio.run(_sync(settings))
