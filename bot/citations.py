@@ -33,7 +33,7 @@ _ENGLISH_BEFORE = frozenset(
 )
 _SOURCE_NOUN = re.compile(r"\s+(?:article|blog|post|piece|paper|essay|chat|thread|answer|write-up)\b", re.IGNORECASE)
 _LINK = re.compile(r"(\[[^\]]+\]\(https?://[^)\s]+\))")
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*|^\s*[-*•]\s+)(?:\*\*)?\s*$")
+_PREVIOUS_WORD = re.compile(r"([\w']+)\s+$")
 
 
 @functools.cache
@@ -47,6 +47,18 @@ def _sentence_before(text: str, end: int) -> str:
     before = text[:end]
     cut = max(before.rfind(". "), before.rfind("\n"), before.rfind("! "), before.rfind("? "))
     return before[cut + 1 :]
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """Whether `start` begins a sentence, a line, a bullet or a bold label at one."""
+    i = start
+    while i > 0 and text[i - 1] in " \t*":  # spaces and bold markers
+        i -= 1
+    if i == 0 or text[i - 1] == "\n":
+        return True
+    if text[i - 1] in ".!?" and i < start:
+        return True
+    return text[i - 1] in "-•" and (i == 1 or text[i - 2] == "\n") and i < start
 
 
 def _capitalise(name: str) -> str:
@@ -71,7 +83,7 @@ class _Renderer:
         name = self.names[word.casefold()]
         if len(name) > len(word) and text[start : start + len(name)].casefold() == name.casefold():
             return word  # already written out: a "Clarifying the Critical Roles" article
-        previous = re.search(r"([\w']+)\s+$", text[:start])
+        previous = _PREVIOUS_WORD.search(text, max(0, start - 40), start)
         if (
             previous
             and previous.group(1).casefold() in _ENGLISH_BEFORE
@@ -79,7 +91,7 @@ class _Renderer:
             and word[:1].islower()
         ):
             return word  # "its process", "a blog post on process": ordinary English
-        if _SENTENCE_START.search(text[:start]):
+        if _starts_sentence(text, start):
             name = _capitalise(name)
         if " " in name and name.endswith("s") and text.startswith(("'s", "’s"), end):
             name += "\u0000"  # marker: "Critical Roles's" -> "Critical Roles'" (fixed below)
@@ -112,7 +124,12 @@ def render_citations(text: str, names: Mapping[str, str]) -> str:
     """`text` with each inline citation of a key in `names` as its short name."""
     if not names or not text:
         return text
-    out = _Renderer(names).render(text)
+    return _render(text, tuple(sorted(names.items())))
+
+
+@functools.lru_cache(maxsize=4096)  # the same entries are rendered again and again
+def _render(text: str, names: tuple[tuple[str, str], ...]) -> str:
+    out = _Renderer(dict(names)).render(text)
     if "\u0000" in out:
         out = re.sub("\u0000['’]s", "'", out).replace("\u0000", "")
     if "\u0001" in out:
