@@ -209,10 +209,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
             reply = service.ask(question, asker)
             if args.json:
                 print(json.dumps(_reply_json(question, reply), ensure_ascii=False))
-            else:
-                from adapters.console.app import print_reply  # rich only when stdout is a terminal
+            elif sys.stdout.isatty():
+                from adapters.console.app import print_reply  # rich, for a terminal
 
                 print_reply(reply)
+            else:  # a pipe or a file: plain text, without the console adapter or rich
+                from .plaintext import render_plain
+
+                print(render_plain(reply), end="\n\n")
             return 0
         # batch mode: one question per stdin line, one JSON (or text) answer per line
         # (always JSON: other tools read this format line by line)

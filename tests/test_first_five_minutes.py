@@ -384,9 +384,11 @@ def modules_after_ask(tmp_path: Path, *args: str) -> list[str]:
 
 def test_ask_to_a_pipe_imports_no_chat_sdk_nor_rich(tmp_path: Path) -> None:
     for args in (("what is mlops",), ("--no-log", "compare pay"), ("--json", "help")):
-        top = {m.split(".")[0] for m in modules_after_ask(tmp_path, *args)}
+        modules = modules_after_ask(tmp_path, *args)
+        top = {m.split(".")[0] for m in modules}
         for heavy in ("rich", "slack_bolt", "slack_sdk", "discord", "aiohttp"):
             assert heavy not in top, (args, heavy)
+        assert not [m for m in modules if m.startswith("adapters.console")], args
 
 
 def test_ask_with_the_log_off_imports_no_sqlalchemy_and_a_cached_start_no_yaml(tmp_path: Path) -> None:

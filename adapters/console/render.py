@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.reply import Bullets, Paragraph, Reply, inline_spans, plain
+from bot.plaintext import render_plain
+from bot.reply import Bullets, Paragraph, Reply, inline_spans
+
+__all__ = ["render_plain", "render_rich"]
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -86,27 +89,3 @@ def render_rich(reply: Reply) -> RenderableType:
         parts.append(Text("(" + ", ".join(hints) + ")", style="dim italic"))
     border = "red" if reply.kind == "decline" else "cyan"
     return Panel(Group(*parts), title=Text(reply.title, style="bold"), title_align="left", border_style=border)
-
-
-def render_plain(reply: Reply) -> str:
-    """Plain text, for pipes and tests: no colour, no box."""
-    lines = [reply.title, "=" * min(len(reply.title), 78)]
-    if reply.notice:
-        lines.append(reply.notice)
-    for block in reply.blocks:
-        if isinstance(block, Paragraph):
-            lines.append(plain(block.text))
-        else:
-            lines.extend(f"  - {plain(item)}" for item in block.items)
-    for row in reply.rows:
-        lines.append(f"{row.dimension}:")
-        lines.append(f"  data scientist: {row.data_scientist}")
-        lines.append(f"  ML engineer:    {row.ml_engineer}")
-    links = reply.suggestions or reply.related
-    if links:
-        if not reply.suggestions:  # a decline's own text introduces its suggestions
-            lines.append("Related:")
-        lines.extend(f"  {i}. {link.title}" for i, link in enumerate(links, start=1))
-    if reply.credits:
-        lines.append("Sources: " + "; ".join(c.text for c in reply.credits))
-    return "\n".join(lines)
