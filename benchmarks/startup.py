@@ -10,7 +10,8 @@ In one run, interleaved so machine noise hits every variant alike:
     the first run after installing or changing the knowledge or the code);
   - a reference: `python -c` writing one row with the standard library's
     sqlite3 (what a one-shot log row costs without SQLAlchemy).
-Output goes to a pipe, as in scripts. Prints min / median / max wall ms.
+Output goes to a pipe, as in scripts. Prints min / median / max wall ms and
+the median CPU ms (user + system; steadier than wall time on a busy machine).
 
 Run: ./dev bench   (or .venv/bin/python benchmarks/startup.py [RUNS])
 """
@@ -18,6 +19,7 @@ Run: ./dev bench   (or .venv/bin/python benchmarks/startup.py [RUNS])
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,13 +44,20 @@ def role_diff() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
 
 
-def wall_ms(cmd: list[str], env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wall_ms(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall ms, CPU ms): CPU time is less disturbed by other load on the machine."""
+    cpu0, t0 = _children_cpu(), time.perf_counter()
     out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, check=False)
     ms = (time.perf_counter() - t0) * 1000
+    cpu = (_children_cpu() - cpu0) * 1000
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({out.returncode}): {out.stderr.decode()[-500:]}")
-    return ms
+    return ms, cpu
 
 
 def main() -> None:
@@ -69,17 +78,20 @@ def main() -> None:
             "reference: python + one stdlib sqlite3 row": ([sys.executable, "-c", SQLITE_ROW], False),
         }
         wall_ms(ask, env)  # writes the cache and creates the log database
-        times: dict[str, list[float]] = {name: [] for name in variants}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
         for i in range(runs):
             for name, (cmd, cold) in variants.items():
                 run_env = {**env, "XDG_CACHE_HOME": str(tmp / f"cold{i}")} if cold else env
                 times[name].append(wall_ms(cmd, run_env))
-        base = statistics.median(times["bare python -c pass (baseline)"])
-        print(f"role-diff ask as a fresh process, {runs} runs each, stdout a pipe (wall ms)")
-        print(f"{'what':46} {'min':>7} {'median':>7} {'max':>7} {'median - baseline':>18}")
+        base = statistics.median(w for w, _ in times["bare python -c pass (baseline)"])
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"role-diff ask as a fresh process, {runs} runs each, stdout a pipe; load average {load:.1f}")
+        print(f"{'what':46} {'wall min':>8} {'median':>7} {'max':>7} {'- baseline':>10} {'CPU median':>10}")
         for name, ts in times.items():
-            med = statistics.median(ts)
-            print(f"{name:46} {min(ts):7.0f} {med:7.0f} {max(ts):7.0f} {med - base:18.0f}")
+            walls = [w for w, _ in ts]
+            med = statistics.median(walls)
+            cpu = statistics.median(c for _, c in ts)
+            print(f"{name:46} {min(walls):8.0f} {med:7.0f} {max(walls):7.0f} {med - base:10.0f} {cpu:10.0f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
