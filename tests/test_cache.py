@@ -143,3 +143,18 @@ def test_old_cache_files_are_pruned(kdir: Path, tmp_path: Path) -> None:
     names = files(where)
     assert len(names) == cache.KEEP
     assert "engine-old0.pickle" not in names and any(not n.startswith("engine-old") for n in names)
+
+
+def test_the_cached_engine_answers_exactly_like_a_fresh_one(tmp_path: Path) -> None:
+    from bot.engine import Engine
+    from bot.knowledge import load_knowledge
+
+    fresh = Engine(load_knowledge())
+    cache.load_engine(directory=tmp_path / "cache")
+    cached = cache.load_engine(directory=tmp_path / "cache")
+    assert cache.STATS == {"miss": 1, "hit": 1}
+    questions = [q for e in fresh.kb.entries for q in e.questions[:4]]
+    questions += ["what's the weather tomorrow", "precision vs recall", "ds vs mle pay", "compare tools", ""]
+    for q in questions:
+        a, b = respond(fresh, q), respond(cached, q)
+        assert (a.kind, a.entry_id, a.score, a.plain_text()) == (b.kind, b.entry_id, b.score, b.plain_text()), q
