@@ -461,8 +461,10 @@ async def test_a_long_reply_is_split_into_followups_within_limits(
     monkeypatch.setattr(service, "ask", lambda text, asker: huge_reply())
     await start_bot()
     call = await fake.interact(fake.slash("compare everything"))
-    followups = await fake.wait_for(lambda: fake.find("POST", f"/webhooks/{APP_ID}/"))
-    await asyncio.sleep(0.1)
+    # The last follow-up carries the buttons: wait for it (a fixed sleep lost the race on a busy machine).
+    await fake.wait_for(
+        lambda: any(f.body.get("components") for f in fake.find("POST", f"/webhooks/{APP_ID}/")), timeout=30
+    )
     followups = fake.find("POST", f"/webhooks/{APP_ID}/")
     bodies = [call.body["data"], *(f.body for f in followups)]
     assert len(bodies) >= 3
