@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
+from .citations import render_citations
 from .context import Turn
 from .engine import DEFAULT_THRESHOLDS, PERSON_ROLES, Answer, Engine, Thresholds
 from .knowledge import Dimension, Entry, KnowledgeBase
@@ -25,6 +26,16 @@ COMMANDS = (
     "**compare**: the side-by-side table; **compare <dimension>** for one row (e.g. compare pay, compare tools)",
     "**sources**: where my knowledge comes from",
 )
+
+
+def short_names(kb: KnowledgeBase) -> dict[str, str]:
+    """Source key -> the short name inline citations show."""
+    return {key: source.short_name() for key, source in kb.sources.items()}
+
+
+def cite(kb: KnowledgeBase, text: str) -> str:
+    """Knowledge text with its inline source keys as short names ("(jones)" -> "(Jones)")."""
+    return render_citations(text, short_names(kb))
 
 
 def _credits(kb: KnowledgeBase, keys: tuple[str, ...]) -> tuple[Credit, ...]:
@@ -57,7 +68,7 @@ def entry_reply(
     return Reply(
         kind="answer" if kind == "answer" else "entry",
         title=entry.title,
-        blocks=parse_blocks(entry.answer),
+        blocks=parse_blocks(cite(kb, entry.answer)),
         credits=_credits(kb, entry.sources),
         related=related,
         entry_id=entry.id,
@@ -114,18 +125,66 @@ def overview_reply(kb: KnowledgeBase) -> Reply:
     )
 
 
-def help_reply(kb: KnowledgeBase) -> Reply:
+SHORTHAND = (
+    "Shorthand is fine: DS, MLE, ML eng, data sci. When I am not sure, I say so and suggest "
+    "what I can answer instead of guessing."
+)
+
+# What `help` says about asking and about the controls, per platform (the
+# `Asker.platform` the adapter reports). The built-ins (COMMANDS) are the same
+# everywhere; only how you ask and what you can click or type differ.
+PLATFORM_HELP: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "console": (
+        "Type a question in plain words and press Enter.",
+        "In this terminal:",
+        (
+            "**1**, **2**, ...: open a numbered suggestion or related entry from the last reply",
+            "**+** / **-**: tell the curators whether the last answer helped",
+            "**quit** or Ctrl-D: leave",
+        ),
+    ),
+    "cli": (
+        'Ask one question: **role-diff ask "your question"**; for a conversation, **role-diff chat**.',
+        "On the command line:",
+        (
+            "**--json**: the answer as JSON; with no question, one JSON line per question read from stdin",
+            '**role-diff explain "question"**: how a question was matched',
+        ),
+    ),
+    "slack": (
+        HOW_TO_ASK,
+        "In Slack:",
+        (
+            "Answers to **/role-diff** are visible only to you until you press **📣 Share in channel**",
+            "The buttons under an answer open related entries or suggestions",
+            "👍 / 👎 under an answer tell the curators whether it helped",
+        ),
+    ),
+    "discord": (
+        HOW_TO_ASK,
+        "In Discord:",
+        (
+            "**/role-diff** suggests questions as you type",
+            "The buttons under an answer open related entries or suggestions",
+            "👍 / 👎 under an answer tell the curators whether it helped",
+        ),
+    ),
+}
+DEFAULT_HELP_PLATFORM = "slack"  # chat platforms share the wording; unknown ones get Slack's
+
+
+def help_reply(kb: KnowledgeBase, platform: str | None = None) -> Reply:
+    """How to ask, for `platform` (console, cli, slack, discord)."""
+    how, heading, controls = PLATFORM_HELP.get(platform or "", PLATFORM_HELP[DEFAULT_HELP_PLATFORM])
     return Reply(
         kind="help",
         title="How to ask role-diff",
         blocks=(
-            Paragraph(HOW_TO_ASK),
-            Paragraph(
-                "Shorthand is fine: DS, MLE, ML eng, data sci. When I am not sure, I say so and suggest "
-                "what I can answer instead of guessing."
-            ),
+            Paragraph(how),
+            Paragraph(SHORTHAND),
             Bullets(COMMANDS),
-            Paragraph("Under an answer, 👍 / 👎 tell the curators whether it helped."),
+            Paragraph(heading),
+            Bullets(controls),
         ),
     )
 
@@ -140,7 +199,7 @@ def topics_reply(kb: KnowledgeBase) -> Reply:
 
 
 def sources_reply(kb: KnowledgeBase) -> Reply:
-    items = tuple(f"**{s.key}**: {s.credit()}" for s in kb.sources.values())
+    items = tuple(f"**{s.short_name()}**: {s.credit()}" for s in kb.sources.values())
     return Reply(
         kind="sources",
         title="Where my knowledge comes from",
@@ -155,8 +214,8 @@ def sources_reply(kb: KnowledgeBase) -> Reply:
     )
 
 
-def _row(d: Dimension) -> ComparisonRow:
-    return ComparisonRow(d.name, d.data_scientist, d.ml_engineer, d.sources)
+def _row(kb: KnowledgeBase, d: Dimension) -> ComparisonRow:
+    return ComparisonRow(d.name, cite(kb, d.data_scientist), cite(kb, d.ml_engineer), d.sources)
 
 
 def compare_reply(kb: KnowledgeBase, dims: tuple[Dimension, ...], note: str | None = None) -> Reply:
@@ -164,7 +223,20 @@ def compare_reply(kb: KnowledgeBase, dims: tuple[Dimension, ...], note: str | No
     title = "Data scientist vs ML engineer" if len(dims) != 1 else f"{dims[0].name}: data scientist vs ML engineer"
     blocks = (Paragraph(note),) if note else ()
     return Reply(
-        kind="compare", title=title, blocks=blocks, rows=tuple(_row(d) for d in dims), credits=_credits(kb, keys)
+        kind="compare", title=title, blocks=blocks, rows=tuple(_row(kb, d) for d in dims), credits=_credits(kb, keys)
+    )
+
+
+def unknown_dimension_reply(kb: KnowledgeBase) -> Reply:
+    """`compare <something that is not a row>`: the rows that exist, not a guess."""
+    return Reply(
+        kind="compare",
+        title="No such row in the comparison",
+        blocks=(
+            Paragraph("The side-by-side table has no row by that name. It compares the two roles on:"),
+            Bullets(tuple(f"**compare {d.id}**: {d.name}" for d in kb.dimensions)),
+            Paragraph("Or type **compare** for the whole table."),
+        ),
     )
 
 
@@ -212,16 +284,20 @@ _SOURCES = {"sources", "source", "references", "refs", "credits", "bibliography"
 _COMPARE = {"compare", "comparison", "table", "compare table", "comparison table", "side by side"}
 
 
-def respond(engine: Engine, text: str, previous: Turn | None = None) -> Reply:
-    """The reply for any text a user sent. Never raises for any str."""
-    return respond_turn(engine, text, previous)[0]
+def respond(engine: Engine, text: str, previous: Turn | None = None, *, platform: str | None = None) -> Reply:
+    """The reply for any text a user sent. Never raises for any str.
+    `platform` (console, cli, slack, discord) picks the wording of `help`."""
+    return respond_turn(engine, text, previous, platform=platform)[0]
 
 
-def respond_turn(engine: Engine, text: str, previous: Turn | None = None) -> tuple[Reply, Turn | None]:
+def respond_turn(
+    engine: Engine, text: str, previous: Turn | None = None, *, platform: str | None = None
+) -> tuple[Reply, Turn | None]:
     """The reply, and the turn a follow-up may borrow from (None: keep the
     previous one, for built-ins and declines).
 
-    `previous` is the conversation's last answered turn."""
+    `previous` is the conversation's last answered turn; `platform` (console,
+    cli, slack, discord) picks the wording of `help`."""
     kb = engine.kb
     cleaned, cut = clean_input(text if isinstance(text, str) else str(text))
     notice = CUT_NOTICE if cut else None
@@ -235,7 +311,7 @@ def respond_turn(engine: Engine, text: str, previous: Turn | None = None) -> tup
     if set(command.split()) <= _GREETING:  # "hi", "hey bot", "hello role-diff": say what I do
         return overview_reply(kb), None
     if command in _HELP:
-        return help_reply(kb), None
+        return help_reply(kb, platform), None
     if command in _TOPICS:
         return topics_reply(kb), None
     if command in _SOURCES:
@@ -250,6 +326,10 @@ def respond_turn(engine: Engine, text: str, previous: Turn | None = None) -> tup
         leftover = [t for t in content_tokens(rest) if t not in ROLE_TOKENS and t not in STEMMED_GENERIC]
         if not leftover:  # "compare ds and mle": the whole table
             return compare_reply(kb, kb.dimensions), None
+        if not any(t in ROLE_TOKENS for t in content_tokens(rest)):
+            # "compare weather": not a row, and not a question about the roles
+            # ("compare how DS and MLE hand over" still goes to the matcher).
+            return unknown_dimension_reply(kb), None
     result = engine.match(cleaned, previous)
     if isinstance(result, Answer):
         reply = entry_reply(

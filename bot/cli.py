@@ -54,6 +54,51 @@ def _port(text: str) -> int:
     return value
 
 
+# What each platform needs installed: (the package a user knows, the extra).
+PLATFORM_EXTRAS = {"slack": ("slack-bolt", "slack"), "discord": ("discord.py", "discord")}
+_MODULE_PLATFORM = {"slack_bolt": "slack", "slack_sdk": "slack", "discord": "discord"}
+
+
+def _require_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A helper group named without its subcommand ("role-diff slack"): name them."""
+    group = args.command
+    if group is None or group in COMMANDS or getattr(args, "handler", None) is not None:
+        return
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        sub = action.choices.get(group) if isinstance(action.choices, dict) else None
+        if sub is None or sub._subparsers is None:
+            continue
+        for inner in sub._subparsers._group_actions:
+            if isinstance(inner.choices, dict):
+                names = ",".join(inner.choices)
+                raise UsageError(f"usage: {PROG} {group} {{{names}}} (see '{PROG} {group} --help')")
+
+
+def missing_extra_message(platforms: list[str], exc: ModuleNotFoundError) -> str:
+    """One line naming what to install, not the module deep inside that failed."""
+    top = (exc.name or "").split(".")[0]
+    platform = _MODULE_PLATFORM.get(top) or (platforms[0] if len(platforms) == 1 else None)
+    if platform in PLATFORM_EXTRAS:
+        package, extra = PLATFORM_EXTRAS[platform]
+        return (
+            f"{platform} needs {package}, which is not installed (no module named {exc.name!r}): "
+            f"pip install '.[{extra}]' in a checkout, or pip install 'role-diff[{extra}]'"
+        )
+    return f"{exc.name} is not installed (pip install 'role-diff[slack,discord]')"
+
+
+def _platforms(args: argparse.Namespace | None) -> list[str]:
+    if args is None:
+        return []
+    if args.command == "run":
+        return list(getattr(args, "platform", None) or [])
+    return [args.command] if args.command else []
+
+
+# Commands that load the knowledge (and so read ROLE_DIFF_KNOWLEDGE).
+KNOWLEDGE_COMMANDS = {None, "chat", "run", "ask", "explain", "eval", "kb", "validate"}
+
+
 def build_parser(with_platforms: bool = True) -> argparse.ArgumentParser:
     """The parser; `with_platforms=False` leaves out the platforms' helper
     commands (loading them costs start-up time that `ask` need not pay)."""
@@ -260,10 +305,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
             reply = service.ask(question, asker)
             if args.json:
                 write_json_line(_reply_json(question, reply))
-            else:
-                from . import platforms
+            elif sys.stdout.isatty():
+                from . import platforms  # the console adapter: rich, for a terminal
 
                 platforms.get("console").print_reply(reply)
+            else:  # a pipe or a file: plain text, without the console adapter or rich
+                from .plaintext import render_plain
+
+                print(render_plain(reply), end="\n\n")
             return 0
         # batch mode: one question per stdin line, one JSON (or text) answer per line
         # (always JSON: other tools read this format line by line)
@@ -283,11 +332,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .engine import Engine
-    from .knowledge import load_knowledge
+    from .builtins import respond
+    from .cache import load_engine
 
-    engine = Engine(load_knowledge())
+    engine = load_engine()
     question = " ".join(args.question)
+    if not question.strip():  # what `ask ""` does: the overview, not a match
+        print("decision:  builtin (empty question: the overview)")
+        print(respond(engine, question).plain_text())
+        return 0
     a = engine.analyse(question)
     print(f"tokens:    {' '.join(a.tokens) or '(none)'}")
     if a.corrected:
@@ -642,15 +695,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import logsetup
     from .knowledge import KnowledgeError
     from .platforms import UnknownPlatform
-    from .settings import load_dotenv
+    from .settings import check_knowledge_setting, load_dotenv
 
+    args: argparse.Namespace | None = None
     try:
         words = list(sys.argv[1:] if argv is None else argv)
         first = next((w for w in words if not w.startswith("-")), None)
-        args = build_parser(with_platforms=first not in COMMANDS).parse_args(words)
+        parser = build_parser(with_platforms=first not in COMMANDS)
+        args = parser.parse_args(words)
+        _require_subcommand(parser, args)
         load_dotenv()
         logsetup.configure()
         logsetup.log_format(os.environ)  # a bad ROLE_DIFF_LOG_FORMAT: one line, exit 2
+        if args.command in KNOWLEDGE_COMMANDS:
+            check_knowledge_setting()
         handler = getattr(args, "handler", None)
         if handler is not None:  # a platform's helper command
             return int(handler(args))
@@ -676,7 +734,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except ModuleNotFoundError as exc:
-        print(f"{PROG}: {exc.name} is not installed (pip install 'role-diff[slack,discord]')", file=sys.stderr)
+        print(f"{PROG}: {missing_extra_message(_platforms(args), exc)}", file=sys.stderr)
         return 1
 
 

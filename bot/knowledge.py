@@ -9,6 +9,7 @@ run shows a curator everything to fix.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import stat
@@ -16,8 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .text import question_key
 
@@ -50,6 +49,7 @@ MAX_ANSWER_CHARS = 1200
 MAX_TITLE_CHARS = 120
 MAX_QUESTION_CHARS = 300
 MAX_CELL_CHARS = 300
+MAX_SHORT_CHARS = 40
 MIN_QUESTIONS = 6
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ENTRY_FIELDS = {"id", "topic", "title", "questions", "keywords", "sources", "related"}
@@ -91,6 +91,17 @@ class Source:
     author: str
     date: str | None = None
     kind: str = ""
+    short: str = ""  # how answers name it inline ("Jones"); see short_name()
+
+    def short_name(self) -> str:
+        """The name inline citations show: `short` from sources.yaml, else the
+        author's surname, else the title's last part ("A: B" gives B)."""
+        if self.short:
+            return self.short
+        author = re.sub(r"\s*\(.*?\)", "", self.author).strip()
+        if author and author != "unknown":
+            return author.split()[-1]
+        return self.title.rsplit(":", 1)[-1].strip().strip("\"'") or self.key
 
     def credit(self) -> str:
         who = self.author if self.author and self.author != "unknown" else "author unknown"
@@ -158,29 +169,40 @@ class KnowledgeError(Exception):
 # --- YAML with line numbers ------------------------------------------------
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that remembers the line of every mapping key and list item."""
+@functools.cache
+def _line_loader() -> type:
+    """A SafeLoader that remembers the line of every mapping key and list item.
 
+    Built on first use, so a start-up served from the engine cache never
+    imports PyYAML. libyaml's C parser when PyYAML was built with it (about
+    20x faster on the shipped knowledge); the pure-Python one otherwise. Both
+    give node marks."""
+    import yaml
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, str):
-            lines[key] = key_node.start_mark.line
-            if isinstance(value_node, yaml.SequenceNode):
-                lines[f"{key}[]"] = [item.start_mark.line for item in value_node.value]
-    mapping["__lines__"] = lines
-    return mapping
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+    def construct_mapping(loader: Any, node: Any) -> dict[str, Any]:
+        mapping = loader.construct_mapping(node, deep=True)
+        lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, str):
+                lines[key] = key_node.start_mark.line
+                if isinstance(value_node, yaml.SequenceNode):
+                    lines[f"{key}[]"] = [item.start_mark.line for item in value_node.value]
+        mapping["__lines__"] = lines
+        return mapping
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    loader = type("_LineLoader", (base,), {})
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return loader
 
 
 def _yaml_load(text: str, path: str, line_offset: int, problems: list[Problem]) -> Any:
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        return yaml.load(text, Loader=_line_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = (mark.line if mark else 0) + line_offset + 1
@@ -485,6 +507,29 @@ def load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
             continue
         if key in out:
             problems.append(Problem(shown, line, f"duplicate source key {key!r}"))
+        short = item.get("short")
+        if short is not None:
+            short_line = _line(item, "short", 0, line)
+            if not isinstance(short, str) or not short.strip():
+                problems.append(Problem(shown, short_line, f"source {key!r}: 'short' must be non-empty text"))
+                short = None
+            elif len(short) > MAX_SHORT_CHARS or any(c in short for c in "(),\n"):
+                problems.append(
+                    Problem(
+                        shown,
+                        short_line,
+                        f"source {key!r}: 'short' must be at most {MAX_SHORT_CHARS} characters, "
+                        "without brackets or commas (it is shown inside citations such as '(A, B)')",
+                    )
+                )
+                short = None
+            else:
+                short = short.strip()
+                clash = next((s.key for s in out.values() if s.short.casefold() == short.casefold()), None)
+                if clash is not None and clash != key:
+                    problems.append(
+                        Problem(shown, short_line, f"source {key!r}: short name {short!r} is also {clash!r}'s")
+                    )
         date = item.get("date")
         out[key] = Source(
             key=key,
@@ -492,6 +537,7 @@ def load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
             author=str(item.get("author") or "unknown"),
             date=str(date) if date else None,
             kind=str(item.get("kind") or ""),
+            short=short or "",
         )
     return out
 

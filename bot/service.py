@@ -15,7 +15,7 @@ from . import metrics
 from .builtins import entry_reply, respond, respond_turn
 from .context import Conversations
 from .engine import Engine
-from .knowledge import KnowledgeBase, load_knowledge
+from .knowledge import KnowledgeBase
 from .log import FeedbackEvent, InteractionLog, QuestionEvent, now
 from .reply import Reply
 from .settings import CoreSettings
@@ -51,7 +51,9 @@ class RoleDiff:
 
     @classmethod
     def from_settings(cls, settings: CoreSettings, *, log_enabled: bool | None = None) -> RoleDiff:
-        engine = Engine(load_knowledge())
+        from .cache import load_engine  # the knowledge and its index, cached between processes
+
+        engine = load_engine()
         enabled = settings.log_enabled if log_enabled is None else log_enabled
         log = InteractionLog(
             settings.database_url,
@@ -65,7 +67,7 @@ class RoleDiff:
     def ask(self, text: str, asker: Asker) -> Reply:
         start = time.perf_counter()
         key = f"{asker.platform}:{asker.conversation}" if asker.conversation else None
-        reply, turn = respond_turn(self.engine, text, self.conversations.get(key))
+        reply, turn = respond_turn(self.engine, text, self.conversations.get(key), platform=asker.platform)
         if turn is not None:
             self.conversations.put(key, turn)
         latency_ms = (time.perf_counter() - start) * 1000
@@ -90,10 +92,10 @@ class RoleDiff:
         )
         return reply
 
-    def reply(self, text: str) -> Reply:
+    def reply(self, text: str, platform: str | None = None) -> Reply:
         """The reply to `text` without recording a question: for showing an
         answer again (Slack's "Share in channel"), not for new questions."""
-        return respond(self.engine, text)
+        return respond(self.engine, text, platform=platform)
 
     def show(self, entry_id: str) -> Reply | None:
         """An entry by id (a related or "did you mean" button); None if unknown."""

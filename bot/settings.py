@@ -6,12 +6,15 @@ what to fix. Secrets are never part of an error message or a log line.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+logger = logging.getLogger("role_diff.settings")
 
 
 class SettingsError(Exception):
@@ -22,32 +25,42 @@ class SettingsError(Exception):
         super().__init__(f"{variable}: {message}")
 
 
-_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
-
-
 def load_dotenv(path: Path | None = None, environ: MutableMapping[str, str] | None = None) -> list[str]:
-    """Read KEY=VALUE lines into the environment without overriding what is
-    already set. Returns the names it set (never the values)."""
+    """Read a `.env` file (python-dotenv's rules: quoting, `export`, multi-line
+    values, `${VAR}` expansion) into the environment without overriding what is
+    already set. Returns the names it set (never the values).
+
+    Like ssh with a private key, it warns (one line, never the values) when
+    other users may read the file, since it usually holds tokens."""
+    from dotenv import dotenv_values
+
     env = os.environ if environ is None else environ
     path = path or Path.cwd() / ".env"
     if not path.is_file():
         return []
+    warn_if_exposed(path)
     set_names: list[str] = []
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if not raw.strip() or raw.lstrip().startswith("#"):
+    for key, value in dotenv_values(path, encoding="utf-8").items():
+        if value is None:  # a bare `KEY` line with no `=`: nothing to set
             continue
-        m = _LINE.match(raw)
-        if not m:
-            continue
-        key, value = m.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
         if key not in env:
             env[key] = value
             set_names.append(key)
     return set_names
+
+
+def warn_if_exposed(path: Path) -> bool:
+    """Log one warning if group or others may read or write `path` (POSIX)."""
+    if os.name != "posix":
+        return False
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return False
+    if not mode & 0o077:
+        return False
+    logger.warning("%s is open to other users (mode %04o) and may hold secrets: run chmod 600 %s", path, mode, path)
+    return True
 
 
 def env_flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -148,3 +161,20 @@ def optional_url(environ: Mapping[str, str], name: str, schemes: tuple[str, ...]
     if scheme not in schemes:
         raise SettingsError(name, f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
     return value
+
+
+def check_knowledge_setting(environ: Mapping[str, str] | None = None) -> None:
+    """ROLE_DIFF_KNOWLEDGE must name existing directories: a typo there is a
+    bad setting (one line, exit 2), not a knowledge problem."""
+    env = os.environ if environ is None else environ
+    value = env.get("ROLE_DIFF_KNOWLEDGE", "")
+    for part in value.split(os.pathsep):
+        if not part.strip():
+            continue
+        path = Path(part).expanduser()
+        if not path.is_dir():
+            what = "does not exist" if not path.exists() else "is not a directory"
+            raise SettingsError(
+                "ROLE_DIFF_KNOWLEDGE",
+                f"{part} {what} (set it to knowledge directories, separated by '{os.pathsep}', or unset it)",
+            )

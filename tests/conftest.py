@@ -22,6 +22,13 @@ def engine(kb: KnowledgeBase) -> Engine:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The start-up cache (bot/cache.py) of this run and its subprocesses goes
+    to a temporary directory, not the user's ~/.cache/role-diff."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
+@pytest.fixture(scope="session", autouse=True)
 def private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The user data directory (salt file, default database) is a temporary one,
     for this process and the subprocesses it starts: tests never touch ~/.local."""

@@ -130,8 +130,9 @@ def test_compare(engine: Engine) -> None:
     tools = respond(engine, "compare tools")
     assert len(tools.rows) == 1 and "python" in (tools.rows[0].data_scientist + tools.rows[0].ml_engineer).lower()
     assert len(respond(engine, "compare ds and mle").rows) == len(engine.kb.dimensions)
-    # not a dimension: treated as a question, not an error
-    assert respond(engine, "compare the weather in paris and rome").kind == "decline"
+    # not a dimension: the rows that exist, not a guess at an entry
+    unknown = respond(engine, "compare the weather in paris and rome")
+    assert unknown.kind == "compare" and not unknown.rows and unknown.title == "No such row in the comparison"
 
 
 def test_help_inside_a_sentence_is_a_question(engine: Engine) -> None:

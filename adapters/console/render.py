@@ -1,17 +1,28 @@
-"""Rendering a Reply for a terminal: rich when interactive, plain when piped."""
+"""Rendering a Reply for a terminal: rich when interactive, plain when piped.
+
+rich is imported only when a reply is rendered for a terminal, so piped
+output (`role-diff ask ... | less`, scripts) never pays for it.
+"""
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
-from rich.markup import escape
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
-from bot.reply import Bullets, Paragraph, Reply, inline_spans, plain
+from bot.plaintext import render_plain
+from bot.reply import Bullets, Paragraph, Reply, inline_spans
+
+__all__ = ["render_plain", "render_rich"]
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.text import Text
+
+BULLET = "  • "
 
 
 def _text(markup: str) -> Text:
+    from rich.text import Text
+
     out = Text()
     for span in inline_spans(markup):
         if span.url:
@@ -21,7 +32,25 @@ def _text(markup: str) -> Text:
     return out
 
 
+def _bullets(items: tuple[str, ...]) -> RenderableType:
+    """Bullets whose wrapped lines hang under their text, not under the dot."""
+    from rich.table import Table
+
+    grid = Table.grid()
+    grid.add_column(width=len(BULLET), no_wrap=True)
+    grid.add_column()
+    for item in items:
+        grid.add_row(BULLET, _text(item))
+    return grid
+
+
 def render_rich(reply: Reply) -> RenderableType:
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
     parts: list[RenderableType] = []
     if reply.notice:
         parts.append(Text(reply.notice, style="yellow"))
@@ -29,8 +58,7 @@ def render_rich(reply: Reply) -> RenderableType:
         if isinstance(block, Paragraph):
             parts.append(_text(block.text))
         elif isinstance(block, Bullets):
-            for item in block.items:
-                parts.append(Text("  • ").append_text(_text(item)))
+            parts.append(_bullets(block.items))
     if reply.rows:
         table = Table(show_lines=True, expand=True)
         # The dimension names stay on one line when the terminal allows it.
@@ -61,27 +89,3 @@ def render_rich(reply: Reply) -> RenderableType:
         parts.append(Text("(" + ", ".join(hints) + ")", style="dim italic"))
     border = "red" if reply.kind == "decline" else "cyan"
     return Panel(Group(*parts), title=Text(reply.title, style="bold"), title_align="left", border_style=border)
-
-
-def render_plain(reply: Reply) -> str:
-    """Plain text, for pipes and tests: no colour, no box."""
-    lines = [reply.title, "=" * min(len(reply.title), 78)]
-    if reply.notice:
-        lines.append(reply.notice)
-    for block in reply.blocks:
-        if isinstance(block, Paragraph):
-            lines.append(plain(block.text))
-        else:
-            lines.extend(f"  - {plain(item)}" for item in block.items)
-    for row in reply.rows:
-        lines.append(f"{row.dimension}:")
-        lines.append(f"  data scientist: {row.data_scientist}")
-        lines.append(f"  ML engineer:    {row.ml_engineer}")
-    links = reply.suggestions or reply.related
-    if links:
-        if not reply.suggestions:  # a decline's own text introduces its suggestions
-            lines.append("Related:")
-        lines.extend(f"  {i}. {link.title}" for i, link in enumerate(links, start=1))
-    if reply.credits:
-        lines.append("Sources: " + "; ".join(c.text for c in reply.credits))
-    return "\n".join(lines)

@@ -20,6 +20,10 @@ class DiscordAdapter(Adapter):
     token_vars = ("DISCORD_TOKEN",)
 
     def prepare(self, options: RunOptions, environ: Mapping[str, str]) -> Serve:
+        # The SDK first: a missing extra is named (and how to install it) before any token is asked for.
+        import aiohttp  # noqa: F401
+        import discord  # noqa: F401
+
         from .cli import serve
         from .settings import DiscordSettings
 
@@ -29,7 +33,7 @@ class DiscordAdapter(Adapter):
         from . import cli
 
         sp = subparsers.add_parser("discord", help="Discord helpers")
-        dsub = sp.add_subparsers(dest="discord_command", parser_class=type(sp), required=True)
+        dsub = sp.add_subparsers(dest="discord_command", parser_class=type(sp))
         dsub.add_parser("invite-url", help="print the OAuth2 URL that adds the bot to a server").set_defaults(
             handler=lambda args: cli.invite_url()
         )

@@ -97,6 +97,9 @@ def _ranges(ids: tuple[int, ...]) -> str:
 
 
 def sync() -> int:
+    import aiohttp  # noqa: F401  (the SDK first, as in run())
+    import discord  # noqa: F401
+
     settings = DiscordSettings.from_env()
     logging.getLogger("role_diff").setLevel(logging.INFO)
     return asyncio.run(_sync(settings))

@@ -21,6 +21,10 @@ class SlackAdapter(Adapter):
     token_vars = ("SLACK_BOT_TOKEN",)
 
     def prepare(self, options: RunOptions, environ: Mapping[str, str]) -> Serve:
+        # The SDK first: a missing extra is named (and how to install it) before any token is asked for.
+        import aiohttp  # noqa: F401
+        import slack_bolt  # noqa: F401
+
         from .cli import serve
         from .settings import SlackSettings
 
@@ -38,7 +42,7 @@ class SlackAdapter(Adapter):
         from .cli import print_manifest
 
         sp = subparsers.add_parser("slack", help="Slack helpers")
-        ssub = sp.add_subparsers(dest="slack_command", parser_class=type(sp), required=True)
+        ssub = sp.add_subparsers(dest="slack_command", parser_class=type(sp))
         ssub.add_parser("manifest", help="print the Slack app manifest").set_defaults(
             handler=lambda args: print_manifest()
         )

@@ -316,7 +316,7 @@ class SlackBot:
             reply = self.service.show(entry_id)
         else:
             # A built-in (help, topics, compare ...): the same reply again, without logging a second question.
-            reply = self.service.reply(text)
+            reply = self.service.reply(text, PLATFORM)
         if reply is None:
             self.spawn(self._respond(url, [{"response_type": "ephemeral", "replace_original": False, "text": GONE}]))
             return
@@ -335,7 +335,7 @@ class SlackBot:
     def home(self) -> dict[str, Any]:
         if self._home is None:
             kb = self.service.kb
-            self._home = bk.home_view([overview_reply(kb), help_reply(kb), topics_reply(kb)], HOME_INTRO)
+            self._home = bk.home_view([overview_reply(kb), help_reply(kb, PLATFORM), topics_reply(kb)], HOME_INTRO)
         return self._home
 
     async def on_home_opened(self, event: dict[str, Any]) -> None:
