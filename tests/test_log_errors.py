@@ -1,12 +1,11 @@
-"""Interaction-log failures say what failed and what to do, through the real log writer
-(SQLAlchemy on SQLite; a driver that is not installed), never just an exception's class,
-never the password, and at most once a minute per kind."""
+"""Interaction-log failures say what failed and what to do (bot/dberrors.py), never just an
+exception's class, never the password. The log writer's own failure lines (locked, unwritable,
+a missing driver) are tested through the real writer in tests/test_log.py and
+tests/slack/test_log_locked.py."""
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -28,15 +27,6 @@ def warnings_after(engine: Engine, url: str, questions: int = 1) -> tuple[list[s
     return [r.getMessage() for r in records if r.levelno == logging.WARNING], log
 
 
-def test_a_missing_driver_says_which_and_how_to_install(engine: Engine) -> None:
-    lines, log = warnings_after(engine, "postgresql+pg8000://role:s3cret-pw@127.0.0.1:1/rd")
-    assert log.failures == 1
-    (line,) = lines
-    assert "the PostgreSQL driver pg8000 named in ROLE_DIFF_DATABASE_URL is not installed: pip install pg8000" in line
-    assert "pip install 'role-diff[postgresql]'" in line
-    assert "s3cret-pw" not in line
-
-
 def test_psycopg_missing_names_the_postgresql_extra() -> None:
     try:
         import psycopg  # noqa: F401
@@ -49,31 +39,6 @@ def test_psycopg_missing_names_the_postgresql_extra() -> None:
         "the PostgreSQL driver (psycopg) is not installed: install the postgresql extra: "
         "pip install 'role-diff[postgresql]' (the psycopg driver)"
     )
-
-
-def test_a_locked_sqlite_file_says_another_process_holds_it(engine: Engine, tmp_path: Path) -> None:
-    path = tmp_path / "log.sqlite3"
-    InteractionLog(f"sqlite:///{path}").rows("questions")  # creates the tables
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")  # another process writing
-    try:
-        lines, log = warnings_after(engine, f"sqlite:///{path}?timeout=0.2", questions=3)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    assert log.failures == 3
-    assert len(lines) == 1  # once a minute, however many fail
-    assert f"the SQLite file {path} is locked by another process" in lines[0]
-    assert "(1 lost so far)" in lines[0]
-
-
-def test_an_unwritable_location_says_what_to_check(engine: Engine, tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    lines, _ = warnings_after(engine, f"sqlite:///{blocker / 'sub' / 'log.db'}")
-    (line,) = lines
-    assert line.startswith("interaction log write failed: could not record a question (1 lost so far): ")
-    assert "check the path in ROLE_DIFF_DATABASE_URL and its permissions" in line
 
 
 @pytest.mark.parametrize(
