@@ -704,8 +704,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser(with_platforms=first not in COMMANDS)
         args = parser.parse_args(words)
         _require_subcommand(parser, args)
+        logsetup.configure()  # so that reading .env can warn (a file open to others)
         load_dotenv()
-        logsetup.configure()
+        logsetup.configure()  # again: .env may set the format and hold secrets to redact
         logsetup.log_format(os.environ)  # a bad ROLE_DIFF_LOG_FORMAT: one line, exit 2
         if args.command in KNOWLEDGE_COMMANDS:
             check_knowledge_setting()

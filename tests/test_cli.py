@@ -63,7 +63,7 @@ def test_eval_on_the_dev_set_meets_the_bar(tmp_path: Path) -> None:
     out = run("eval", "--json", str(SHARED_EVAL / "dev.tsv"))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
-    assert fig["in_scope_accuracy"] >= 0.90, fig["misses"]
+    assert fig["in_scope_accuracy"] >= 0.95, fig["misses"]
     assert fig["false_answer_rate"] <= 0.05, fig["misses"]
 
 
@@ -81,8 +81,8 @@ def test_eval_on_the_second_tuning_set(tmp_path: Path) -> None:
     out = run("eval", "--json", str(Path(__file__).parent / "data" / "realistic.tsv"))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
-    assert fig["in_scope_accuracy"] >= 0.70
-    assert fig["wrong_topic_rate"] <= 0.18
+    assert fig["in_scope_accuracy"] >= 0.77
+    assert fig["wrong_topic_rate"] <= 0.14
     assert fig["false_answer_rate"] <= 0.05
 
 
@@ -174,3 +174,16 @@ def test_chat_piped_answers_each_line() -> None:
     assert out.stdout.count("Sources:") >= 2
     assert "Thanks, noted." in out.stdout
     assert "Pay" in out.stdout and "never reached" not in out.stdout
+
+
+def test_eval_on_the_forum_style_tuning_set() -> None:
+    """tests/data/tune.tsv: long forum posts, chat, misspellings, near misses
+    and follow-up conversations (tuned on, so a regression guard)."""
+    out = run("eval", "--json", str(Path(__file__).parent / "data" / "tune.tsv"))
+    assert out.returncode == 0, out.stderr
+    fig = json.loads(out.stdout)
+    assert fig["in_scope_accuracy"] >= 0.63
+    assert fig["wrong_topic_rate"] <= 0.08
+    follow_ups = fig["parts"]["follow-up turns"]
+    assert follow_ups["in_scope_accuracy"] >= 0.70
+    assert fig["parts"]["kind nearmiss"]["false_answer_rate"] <= 0.05
