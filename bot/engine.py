@@ -226,6 +226,7 @@ class Index:
         self.question_qi: dict[tuple[int, int], int] = {}
         self.q_unique: dict[int, frozenset[str]] = {}
         self.body_all: list[frozenset[str]] = []
+        named: set[str] = set()  # title and keyword words (topic words however rare)
         # How firmly an entry is asked with a word: 1 - exp(-phrasings using it / tau).
         self.support: list[dict[str, float]] = []
         for ei, entry in enumerate(self.entries):
@@ -251,6 +252,7 @@ class Index:
             for kw in entry.keywords:
                 kw_words.update(content_tokens(kw))
             vocab.update(kw_words)
+            named.update(kw_words)
             for qi, toks in own:
                 self.q_unique[qi] = frozenset(t for t in toks if word_count[t] == 1 and t not in kw_words)
             entry_vocab.append(frozenset(vocab))
@@ -260,8 +262,9 @@ class Index:
             )
             body = plain_markup(entry.answer)
             body_words.update(fold(body).split())
-            self.body_all.append(frozenset(content_tokens(body)))
-            body_vocab.append(frozenset(content_tokens(body)) - vocab)
+            body_tokens = frozenset(content_tokens(body))
+            self.body_all.append(body_tokens)
+            body_vocab.append(body_tokens - vocab)
         # What an entry is asked as (questions, title, keywords) decides the
         # topic; the words of its answer count too, for less: real questions
         # are long and say things ("stakeholders", "infrastructure") that the
@@ -302,11 +305,8 @@ class Index:
         for text in self.q_text:
             for tok in set(text.split()):
                 uses[tok] = uses.get(tok, 0) + 1
-        named: set[str] = set()
         for entry in self.entries:
             named.update(content_tokens(entry.title))
-            for kw in entry.keywords:
-                named.update(content_tokens(kw))
         self.topic_vocab = frozenset(t for t in self.asked_vocab if uses.get(t, 0) >= 2 or t in named)
         self.q_sets: list[frozenset[str]] = [frozenset(text.split()) for text in self.q_text]
         self.q_norm: list[float] = [
