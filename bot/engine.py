@@ -119,6 +119,7 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+TYPO_MEMO_SIZE = 50_000  # typo corrections remembered per engine
 ABOUT_TOPIC = "about"  # the topic of entries about the bot itself
 PERSON_ROLES = frozenset({"datascientist", "mlengineer"})  # the two roles, as tokens
 # One-word spellings of a role name ("mles", "dses", "datasci"): typo targets only for long words.
@@ -212,6 +213,7 @@ class Index:
         support_tau: float = 0.0,
     ) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
+        self.entry_index: dict[str, int] = {e.id: i for i, e in enumerate(self.entries)}
         self.q_text: list[str] = []
         self.q_entry: list[int] = []
         postings: dict[str, list[int]] = {}
@@ -332,6 +334,9 @@ class Engine:
         self.t = thresholds
         t = thresholds
         self.index = Index(kb.entries, t.generic_weight, t.idf_smoothing, t.idf_floor, t.support_tau)
+        # Typo corrections already worked out, word -> word (the index never
+        # changes, so neither do they; a dict's get and set are atomic).
+        self._fixes: dict[str, str] = {}
 
     # -- matching ----------------------------------------------------------
 
@@ -339,9 +344,25 @@ class Engine:
         """A word fixer for content_tokens that records what it changed."""
         idx, t = self.index, self.t
 
+        memo = self._fixes
+
         def fix(word: str) -> str:
             if len(word) < t.typo_min_len or word.isdigit() or word in idx.known_words or stem(word) in idx.known_stems:
                 return word
+            known = memo.get(word)
+            if known is not None:
+                if known != word:
+                    corrected[word] = known
+                return known
+            fixed = find(word)
+            if len(memo) >= TYPO_MEMO_SIZE:
+                memo.clear()
+            memo[word] = fixed
+            if fixed != word:
+                corrected[word] = fixed
+            return fixed
+
+        def find(word: str) -> str:
             # Optimal string alignment: one edit (a swapped pair counts as
             # one) for short words, two from eight letters on. Real words a
             # letter apart ("deeply"/"deploy") stay apart.
@@ -357,10 +378,7 @@ class Engine:
                 and (n >= t.typo_role_len or w not in ROLE_SHORTHANDS)
             ]
             hit = process.extractOne(word, choices, scorer=OSA.distance, processor=None, score_cutoff=limit)
-            if hit is None:
-                return word
-            corrected[word] = hit[0]
-            return hit[0]
+            return word if hit is None else str(hit[0])
 
         return fix
 
@@ -723,7 +741,7 @@ class Engine:
         best entry is not asked with, mostly known to one other entry of
         another topic. Offered first among the related entries."""
         idx = self.index
-        ei_of = {e.id: i for i, e in enumerate(idx.entries)}
+        ei_of = idx.entry_index
         first_vocab = idx.entry_vocab[ei_of[first.id]]
         left = [
             tok for tok in a.known if tok not in first_vocab and (self._topic_word(tok) or tok in STEMMED_TOPIC_GENERIC)
