@@ -156,7 +156,6 @@ class Answer:
     # The tokens it was matched on; for a follow-up, with what it borrowed
     # from the previous turn (what the next follow-up borrows from).
     tokens: tuple[str, ...] = ()
-    follow_up: bool = False
     second: Entry | None = None  # the entry for another part of the question, offered first
 
 
@@ -397,16 +396,11 @@ class Engine:
         """A role name or a topic word among `tokens`."""
         return any(t in ROLE_TOKENS or self._topic_word(t) for t in tokens)
 
-    def _topic_word(self, tok: str) -> bool:
-        """A word the knowledge is asked with that says what about: not a
-        role name, not generic, not a number, not the bot."""
-        return (
-            tok in self.index.topic_vocab
-            and tok not in STEMMED_GENERIC
-            and tok not in ROLE_TOKENS
-            and tok != SELF
-            and not tok.isdigit()
-        )
+    def _topic_word(self, tok: str, vocab: frozenset[str] | None = None) -> bool:
+        """A word the knowledge is asked with (`vocab`, by default its topic
+        words) that says what about: not a role name, not generic, not the bot."""
+        vocab = self.index.topic_vocab if vocab is None else vocab
+        return tok in vocab and tok not in STEMMED_GENERIC and tok not in ROLE_TOKENS and tok != SELF
 
     def _candidates(self, known: list[str], cap: int) -> list[int]:
         """Phrasings sharing a word with the question, rarest words first,
@@ -443,7 +437,8 @@ class Engine:
     ) -> Analysis:
         """A whole message: its words, blended with its question sentences'."""
         a = self.analyse_tokens(tokens, corrected, cleaned, leave_out)
-        views = [self.analyse_tokens(v, corrected, cleaned, leave_out) for v in self._ask_views(cleaned, tokens)]
+        # only the views' scores count: no need to look at the whole text again for each
+        views = [self.analyse_tokens(v, corrected, "", leave_out) for v in self._ask_views(cleaned, tokens)]
         if views and a.scores:
             a = self._with_views(a, views)
         return a
@@ -456,9 +451,7 @@ class Engine:
         idx = self.index
         known = [t for t in tokens if t in idx.vocab]
         has_role = any(t in ROLE_TOKENS for t in known)
-        domain_words = sum(
-            1 for t in known if t in idx.asked_vocab and t not in STEMMED_GENERIC and t not in ROLE_TOKENS and t != SELF
-        )
+        domain_words = sum(1 for t in known if self._topic_word(t, idx.asked_vocab))
         coverage = len(known) / len(tokens) if tokens else 0.0
         self_match = None
         asks_who = _ASKS_WHO.search(fold(cleaned)) is not None
@@ -471,7 +464,6 @@ class Engine:
         # it is scored only for "did you mean", on fewer candidates.
         in_scope = has_role or domain_words > 0
         cands = self._candidates(known, self.t.candidate_cap if in_scope else self.t.candidate_cap_off_topic)
-        left_entry = -1
         entry_vocab, body_vocab = idx.entry_vocab, idx.body_vocab
         if leave_out is not None:
             cands = [c for c in cands if c != leave_out]
@@ -584,7 +576,7 @@ class Engine:
             if borrowed is not None:
                 result = self.decide(self.analyse_tokens(borrowed, corrected, cleaned))
                 if isinstance(result, Answer):
-                    return replace(result, tokens=tuple(borrowed), follow_up=True)
+                    return replace(result, tokens=tuple(borrowed))
         a = self.analyse_message(cleaned, tokens, corrected)
         result = self.decide(a)
         if isinstance(result, Answer):

@@ -85,10 +85,7 @@ class Report:
         }
 
     def figures(self) -> dict[str, object]:
-        ins, nones = self._in_scope(), self._none_rows()
-        right_in = sum(o.kind == "right" for o in ins)
-        wrong = sum(o.kind == "wrong-topic" for o in ins)
-        false = sum(o.kind == "false-answer" for o in nones)
+        ins = self._in_scope()
         per_topic: dict[str, dict[str, int]] = {}
         for o in ins:
             for topic in sorted(o.case.expected - {"none"})[:1]:
@@ -96,12 +93,7 @@ class Report:
                 row["n"] += 1
                 row[{"right": "right", "wrong-topic": "wrong", "declined": "declined"}[o.kind]] += 1
         return {
-            "questions": len(self.outcomes),
-            "in_scope": len(ins),
-            "in_scope_accuracy": right_in / len(ins) if ins else None,
-            "wrong_topic_rate": wrong / len(ins) if ins else None,
-            "none_rows": len(nones),
-            "false_answer_rate": false / len(nones) if nones else None,
+            **self.summary(),
             "per_topic": per_topic,
             "parts": {name: part.summary() for name, part in self.parts().items()},
             "misses": [
