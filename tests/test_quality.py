@@ -5,6 +5,7 @@ and follow-ups in a conversation. General cases, several phrasings each."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -211,7 +212,7 @@ def _cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "ROLE_DIFF_LOG": "off", "HOME": str(ROOT)},
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("ROLE_DIFF_")}, "ROLE_DIFF_LOG": "off"},
         timeout=120,
     )
 
