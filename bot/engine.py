@@ -116,6 +116,9 @@ class Thresholds:
     follow_up_max_words: int = 3  # a message of a role name and this few words is a follow-up
     follow_up_max_known_words: int = 10  # ... and one naming a topic, no role, only known words, up to this many
     self_fuzz: float = 75.0  # word-for-word match that answers a question about the bot itself
+    # An entry is about one role when at least this share of its phrasings
+    # naming a role name that one alone (and none the other alone).
+    own_role_share: float = 0.75
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -140,10 +143,16 @@ _NAMED_TOPICS = frozenset(
 _REFERS_BACK = frozenset("they them their theirs these those each both either he she his her".split())
 # ... and by which it refers back to what was asked ("do DS need to learn it too?").
 _REFERS_TO_TOPIC = frozenset("it its that this".split())
+# ... said as the object of the question ("got an analogy for that?", "what
+# would I do all day in it?"), not as a dummy subject ("what day is it today").
+_REFERS_TO_IT = re.compile(
+    r"\b(?:in|for|about|with|on|to|at|of|into|learn|need|use|explain|do|does|did|own|owns|handle|handles) "
+    r"(?:it|that|this)\b|\b(?:that|this) (?:one|role|job|part|stuff|too)\b"
+)
 # How a message that continues a conversation starts ("and data scientists?",
 # "what about MLEs?", "same for ML engineers").
 _FOLLOW_UP_CUE = re.compile(
-    r"^(?:and|but|or|also|plus|what about|how about|what of|same for|same with|same question for"
+    r"^(?:and|but|or|also|plus|so|then|what about|how about|what of|same for|same with|same question for"
     r"|same thing for|for|vs|versus|compared to|compared with|how does that compare for|what if|now for)\b"
 )
 
@@ -210,6 +219,7 @@ class Index:
         idf_smoothing: float = 0.5,
         idf_floor: float = 0.1,
         support_tau: float = 0.0,
+        own_role_share: float = 0.75,
     ) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.entry_index: dict[str, int] = {e.id: i for i, e in enumerate(self.entries)}
@@ -272,6 +282,26 @@ class Index:
         # answer uses but no curated phrasing does.
         self.entry_vocab = entry_vocab
         self.body_vocab = body_vocab
+        # An entry about one role ("what does a data scientist do?", "what
+        # does a DS deliver?"): its phrasings that name one role name that
+        # one, mostly, and never the other alone. A question naming only the
+        # other role is not what it answers ("and what does the MLE deliver?").
+        self.entry_role: list[str | None] = []
+        for entry in self.entries:
+            alone: dict[str, int] = {}
+            naming = 0
+            for q in entry.questions:
+                roles_named = PERSON_ROLES.intersection(content_tokens(q))
+                naming += bool(roles_named)
+                if len(roles_named) == 1:
+                    role = next(iter(roles_named))
+                    alone[role] = alone.get(role, 0) + 1
+            role_of = None
+            if len(alone) == 1:
+                role, n = next(iter(alone.items()))
+                if n >= own_role_share * naming:
+                    role_of = role
+            self.entry_role.append(role_of)
         # Phrasings of the entries about the bot itself ("who are you",
         # "what can this bot do"), word for word.
         self.self_phrasings: list[tuple[tuple[str, ...], int]] = [
@@ -332,7 +362,7 @@ class Engine:
         self.kb = kb
         self.t = thresholds
         t = thresholds
-        self.index = Index(kb.entries, t.generic_weight, t.idf_smoothing, t.idf_floor, t.support_tau)
+        self.index = Index(kb.entries, t.generic_weight, t.idf_smoothing, t.idf_floor, t.support_tau, t.own_role_share)
         # Typo corrections already worked out, word -> word (the index never
         # changes, so neither do they; a dict's get and set are atomic).
         self._fixes: dict[str, str] = {}
@@ -500,7 +530,11 @@ class Engine:
         body_weight = {w: t.body_weight * idx.idf[w] for w in known}
         norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight
         scored: list[Score] = []
+        asked_roles = PERSON_ROLES.intersection(known)
+        other_role = next(iter(PERSON_ROLES - asked_roles)) if len(asked_roles) == 1 else None
         for ei, fz in best_fuzz.items():
+            if other_role is not None and idx.entry_role[ei] == other_role:
+                continue  # about the other role only
             support = idx.support[ei]
             hits = sum(weight[w] * support.get(w, 1.0) for w in known_set & entry_vocab[ei])
             hits += sum(map(body_weight.__getitem__, known_set & body_vocab[ei]))
@@ -657,19 +691,29 @@ class Engine:
         own_topic = [tok for tok in known_rest if self._topic_word(tok)]
         topical = own_topic or [tok for tok in known_rest if tok in STEMMED_TOPIC_GENERIC]
         words = strip_vocative(fold(cleaned)).split()
-        cue = _FOLLOW_UP_CUE.match(" ".join(words)) is not None
+        # "which should I pick then?": "then" at the end refers back too
+        cue = _FOLLOW_UP_CUE.match(" ".join(words)) is not None or words[-1:] == ["then"]
         refers = bool(_REFERS_BACK.intersection(words))
         refers_topic = bool(_REFERS_TO_TOPIC.intersection(words))
         short = len(words) <= self.t.follow_up_max_words
         kept = [tok for tok in previous.tokens if tok not in PERSON_ROLES]
         if roles:
-            if own_topic or (topical and not refers_topic):
+            if own_topic or (topical and not refers_topic) or any(tok in _NAMED_TOPICS for tok in known_rest):
                 return None  # it names its own topic: it stands alone
             if not (cue or short or refers_topic):
                 return None
             return list(dict.fromkeys([*roles, *kept, *known_rest]))
         if not topical:
-            if cue and rest and all(self._topic_word(tok) or tok in STEMMED_GENERIC for tok in rest):
+            # "what about big companies?" after startups: words of the knowledge's
+            # topics, or of the entry just answered ("big companies like google":
+            # a name it does not know may ride along); "and the football?" is not.
+            said = idx.entry_vocab[idx.entry_index[previous.entry_id]] if previous.entry_id in idx.entry_index else ()
+            fits = [tok for tok in known_rest if self._topic_word(tok) or tok in STEMMED_GENERIC or tok in said]
+            if (
+                cue
+                and rest
+                and (len(fits) == len(rest) or (any(tok in said for tok in fits) and len(fits) * 2 >= len(rest)))
+            ):
                 return list(dict.fromkeys([*previous.tokens, *known_rest]))
             return None
         # A how-to of one's own ("how do I version my code with git") asks
@@ -679,11 +723,12 @@ class Engine:
         # day" names a day, not the day-to-day; "what's a good laptop" a laptop).
         loose = (
             all_known
+            and all(self._topic_word(tok) or tok in STEMMED_GENERIC for tok in known_rest)
             and len(words) <= self.t.follow_up_max_known_words
             and not _HOW_TO.match(" ".join(words))
             and (len(own_topic) >= 2 or any(tok in _NAMED_TOPICS for tok in known_rest))
         )
-        if not (cue or refers or short or loose):
+        if not (cue or refers or short or loose or _REFERS_TO_IT.search(" ".join(words))):
             return None
         conversation_roles = list(previous.roles) or sorted(PERSON_ROLES)
         return list(dict.fromkeys([*tokens, *conversation_roles]))

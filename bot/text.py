@@ -449,6 +449,11 @@ _CHOICE = re.compile(
     rf"(?:\w+ ){{0,2}}?{_ROLE} (?:or|vs) "
     rf"|\bam i (?:\w+ ){{0,2}}?(?:suited|cut out|fit|better) (?:for|to be|to) {_ROLE} (?:or|vs) "
     rf"|{_ROLE} (?:or|vs) {_ROLE} (?:\w+ ){{0,3}}?(?:for me|right for|best for|better for|suits|fits)\b"
+    # "which should I pick then?", "which one is right for me?" (the roles named before)
+    r"|\bwhich (?:one |role |path |of (?:them|the two|these|those|the roles) )?(?:should|would|do|shall) (?:i|you|we) "
+    r"(?:pick|choose|go for|go with|take|recommend)\b"
+    r"|\bwhich (?:one |role |path |of (?:them|the two|these|those|the roles) )?(?:is|would be) "
+    r"(?:\w+ )?(?:right|best|better) for me\b"
 )
 
 

@@ -148,6 +148,24 @@ CONVERSATIONS = [
         ("same for MLEs", "salary"),
         ("what skills do they need", "skills"),
     ],
+    # "that" / "it" as what the question is about, "then" at the end, "so" first
+    [("ds vs mle?", "difference"), ("is there an analogy for that?", "analogy")],
+    [
+        ("what's the difference between a data scientist and an ML engineer", "difference"),
+        ("any real-world example of that?", "example"),
+    ],
+    [("which role is more in demand right now?", "demand"), ("ok so which one should I choose then?", "choosing")],
+    [
+        ("I can't decide between data science and ML engineering", "choosing"),
+        ("what would my typical day look like in it?", "day-to-day"),
+    ],
+    # a role and a topic of its own stand alone, even with "that"
+    [("what does an ML engineer do?", "ml-engineer"), ("what skills does a data scientist need for that?", "skills")],
+    # words of the answer just given carry a name the knowledge does not know
+    [
+        ("are DS and MLE separate roles at startups?", "team-structure"),
+        ("what about large companies like Amazon?", "team-structure"),
+    ],
 ]
 
 
@@ -173,6 +191,10 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "thanks, have a good day",
         "what's a good laptop",
         "how do I make money fast",
+        "tell me about the football tonight",
+        "and what about the football results?",
+        "is it going to rain, then?",
+        "so what should I cook for dinner",
     ],
 )
 def test_context_never_turns_an_off_topic_follow_up_into_an_answer(engine: Engine, off_topic: str) -> None:
@@ -257,3 +279,22 @@ def test_a_greeting_alone_gets_the_overview(engine: Engine, text: str) -> None:
     service = RoleDiff(engine)
     assert service.ask(text, Asker("test")).kind == "overview"
     assert service.ask(f"{text} what is mlops", Asker("test")).topic == "mlops"
+
+
+@pytest.mark.parametrize(
+    ("text", "not_topic"),
+    [
+        ("what does an ML engineer deliver at the end of a project?", "data-scientist"),
+        ("what do MLEs hand over when a project ends?", "data-scientist"),
+        ("what is a data scientist responsible for, day to day?", "ml-engineer"),
+        ("what do data scientists actually own in a team?", "ml-engineer"),
+    ],
+)
+def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text: str, not_topic: str) -> None:
+    """An entry whose phrasings name one role alone (what a data scientist
+    does, delivers) is not the answer to a question naming only the other."""
+    assert topic_of(engine, text) != not_topic
+    entries = {e.id: role for e, role in zip(engine.index.entries, engine.index.entry_role, strict=True)}
+    assert entries["data-scientist"] == "datascientist"
+    assert entries["ml-engineer"] == "mlengineer"
+    assert entries["difference"] is None
