@@ -139,6 +139,34 @@ _HOW_TO = re.compile(r"^(?:how (?:do|can|could|should|would|might) (?:i|we|you|o
 _NAMED_TOPICS = frozenset(
     stem(w) for w in "salary income skills tools titles careers demand market responsibilities".split()
 )
+# A message that only asks to go on about the last answer ("why?", "how
+# much?", "like what?", "got another one?", "longer please").
+_GO_ON = re.compile(
+    r"(?:(?:ok|okay|so|and|but|hmm|wait|really|sure|cool|right|interesting|hm) )*"
+    r"(?:why|why not|why so|why is that|how so|how come|how much|how|like what|such as|what do you mean|meaning"
+    r"|explain|elaborate|go on|tell me more|more|more please|longer|longer please|in more detail|more detail"
+    r"|more details|details|another one|got another one|another|any other|any others|anything else|what else"
+    r"|then what|and then|really|seriously|is that so|how does that work|in what way)"
+    r"(?: please| pls| then| too)?"
+)
+# Words that, in this bot, are about the two roles even when no role is
+# named ("tell me the main difference", "got an example?", "what's the pay
+# like?"): a question of these and everyday words alone asks about both.
+_ROLE_ASKS = frozenset(
+    form
+    for w in "difference compare comparison example examples salary income skill skills tool tools choose pick"
+    " switch overlap responsibilities responsibility demand".split()
+    for form in (w, stem(w))
+)
+_TELL_ME = re.compile(r"\b(?:tell|give|show|explain to|walk|remind) me\b")
+_ASKERS_OWN = re.compile(r"\b(?:i|im|ive|id|me|my|mine|our|your)\b")
+# Other occupations ("and how much do nurses make?", "software engineers?"):
+# a question about them is not about the conversation's roles.
+_OTHER_PEOPLE = frozenset(
+    stem(w)
+    for w in "engineer engineers analyst analysts developer developers programmer programmers architect architects"
+    " researcher researchers manager managers designer designers consultant consultants".split()
+)
 # Words by which a message refers back to the roles it followed.
 _REFERS_BACK = frozenset("they them their theirs these those each both either he she his her".split())
 # ... and by which it refers back to what was asked ("do DS need to learn it too?").
@@ -154,6 +182,9 @@ _REFERS_TO_IT = re.compile(
 _FOLLOW_UP_CUE = re.compile(
     r"^(?:and|but|or|also|plus|so|then|what about|how about|what of|same for|same with|same question for"
     r"|same thing for|for|vs|versus|compared to|compared with|how does that compare for|what if|now for)\b"
+    # "which has better job security?": of the two roles just talked about
+    r"|^which (?:one |role |of them |of the two )?(?:has|is|are|gets|pays|needs|offers|makes|sounds|seems|would be)"
+    r" (?:\w+ )?(?:more|better|less|higher|lower|worse|best|most|easier|harder|safer)\b"
 )
 
 
@@ -240,6 +271,7 @@ class Index:
         named: set[str] = set()  # title and keyword words (topic words however rare)
         # How firmly an entry is asked with a word: 1 - exp(-phrasings using it / tau).
         self.support: list[dict[str, float]] = []
+        self.uses: list[dict[str, int]] = []  # phrasings using a word (keywords count 2)
         for ei, entry in enumerate(self.entries):
             vocab: set[str] = set()
             for phrase in (*entry.questions, entry.title, *entry.keywords):
@@ -268,6 +300,7 @@ class Index:
                 self.q_unique[qi] = frozenset(t for t in toks if word_count[t] == 1 and t not in kw_words)
             entry_vocab.append(frozenset(vocab))
             support = {w: word_count.get(w, 0) + (1 if w in kw_words else 0) for w in vocab}
+            self.uses.append({w: word_count.get(w, 0) + (2 if w in kw_words else 0) for w in vocab})
             self.support.append(
                 {w: 1.0 - math.exp(-n / support_tau) if support_tau > 0 else 1.0 for w, n in support.items()}
             )
@@ -310,6 +343,14 @@ class Index:
             if entry.topic == ABOUT_TOPIC
             for q in entry.questions
         ]
+        # Words only the entries about the bot itself are asked with ("info", "sources").
+        other_vocab = frozenset(
+            w for e, v in zip(self.entries, entry_vocab, strict=True) if e.topic != ABOUT_TOPIC for w in v
+        )
+        self.about_only = (
+            frozenset(w for e, v in zip(self.entries, entry_vocab, strict=True) if e.topic == ABOUT_TOPIC for w in v)
+            - other_vocab
+        )
         # each word's phrasings, shortest first (see Engine._candidates)
         self.postings: dict[str, tuple[int, ...]] = {
             t: tuple(sorted(v, key=lambda qi: (len(self.q_text[qi].split()), qi))) for t, v in postings.items()
@@ -422,9 +463,22 @@ class Engine:
             tokens.insert(0, SELF)
         return tokens, corrected
 
+    def _most_about(self, entry_id: str, tok: str) -> bool:
+        """Whether no entry is asked with a word more often than this one."""
+        idx = self.index
+        most = max(uses.get(tok, 0) for uses in idx.uses)
+        return most > 0 and idx.uses[idx.entry_index[entry_id]].get(tok, 0) == most
+
+    def _known_topic(self, tok: str) -> bool:
+        """A word the knowledge is asked with, or an everyday one (not a
+        word of some phrasing's back-story, such as "nurse")."""
+        return tok in self.index.topic_vocab or tok in STEMMED_GENERIC or tok in STEMMED_TOPIC_GENERIC
+
     def _names_domain(self, tokens: list[str]) -> bool:
-        """A role name or a topic word among `tokens`."""
-        return any(t in ROLE_TOKENS or self._topic_word(t) for t in tokens)
+        """A role name or a topic word among `tokens` (not one only the
+        entries about the bot are asked with: "where does your info come from")."""
+        about_only = self.index.about_only
+        return any(t in ROLE_TOKENS or (self._topic_word(t) and t not in about_only) for t in tokens)
 
     def _topic_word(self, tok: str, vocab: frozenset[str] | None = None) -> bool:
         """A word the knowledge is asked with (`vocab`, by default its topic
@@ -603,19 +657,50 @@ class Engine:
         `follow_up_tokens`)."""
         cleaned, _ = clean_input(text)
         tokens, corrected = self.tokens(cleaned)
+        if previous is not None and previous.topic != ABOUT_TOPIC and previous.tokens:
+            said = " ".join(strip_vocative(fold(cleaned)).split())
+            if _GO_ON.fullmatch(said):  # "why?", "like what?": the last answer again
+                result = self.decide(self.analyse_tokens(list(previous.tokens), corrected, cleaned))
+                if isinstance(result, Answer):
+                    return replace(result, tokens=previous.tokens)
         if not tokens:
             return Decline(0.0, (), "empty")
+        tokens = self._implied_roles(cleaned, tokens)
         if previous is not None:
             borrowed = self.follow_up_tokens(cleaned, tokens, previous)
             if borrowed is not None:
                 result = self.decide(self.analyse_tokens(borrowed, corrected, cleaned))
-                if isinstance(result, Answer):
+                # "what about data engineers?", "and how much do software
+                # developers make?": about other people, answered only by the
+                # entry asked about them most
+                others = [tok for tok in tokens if tok in _OTHER_PEOPLE]
+                if isinstance(result, Answer) and all(self._most_about(result.entry.id, tok) for tok in others):
                     return replace(result, tokens=tuple(borrowed))
         a = self.analyse_message(cleaned, tokens, corrected)
         result = self.decide(a)
         if isinstance(result, Answer):
             return replace(result, tokens=a.tokens)
         return result
+
+    def _implied_roles(self, cleaned: str, tokens: list[str]) -> list[str]:
+        """A question naming no role, made only of words that in this bot ask
+        about the roles ("difference", "example", "salary") and everyday
+        words, is about both roles: "tell me the main difference in one
+        sentence", "got an example?". Not "how much do I earn" (the asker's own),
+        "how much do they make" (someone unnamed), a how-to, or one with any other word ("difference between bagging
+        and boosting")."""
+        idx = self.index
+        if any(tok in ROLE_TOKENS or tok == SELF for tok in tokens):
+            return tokens
+        if not any(tok in _ROLE_ASKS for tok in tokens):
+            return tokens
+        if not all(tok in idx.vocab and (tok in STEMMED_GENERIC or tok in STEMMED_TOPIC_GENERIC) for tok in tokens):
+            return tokens
+        said = " ".join(strip_vocative(fold(cleaned)).split())
+        said = _TELL_ME.sub(" ", said)  # "tell me the main difference" is not about the asker
+        if _ASKERS_OWN.search(said) or _HOW_TO.match(said) or _REFERS_BACK.intersection(said.split()):
+            return tokens
+        return [*tokens, *sorted(PERSON_ROLES)]
 
     def _with_views(self, whole: Analysis, views: list[Analysis]) -> Analysis:
         """The whole message's scores, each entry's blended with its best
@@ -730,6 +815,8 @@ class Engine:
         )
         if not (cue or refers or short or loose or _REFERS_TO_IT.search(" ".join(words))):
             return None
+        if not refers and any(not self._known_topic(tok) for tok in rest):
+            return None  # "and how much do nurses make?": about someone else
         conversation_roles = list(previous.roles) or sorted(PERSON_ROLES)
         return list(dict.fromkeys([*tokens, *conversation_roles]))
 

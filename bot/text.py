@@ -158,8 +158,9 @@ _add(
     "these positions",
     "the two titles",
 )
-# "Which role", "which career": a choice between the two.
-_add("datascientist mlengineer choose", "which role", "which job", "which career", "which path", "which one")
+# "Which role", "which career": one of the two ("which role deploys models?");
+# a choice between them only when asked so (`_WHICH_CHOICE`).
+_add("datascientist mlengineer", "which role", "which job", "which career", "which path", "which one")
 _add("ml", "machine learning", "machinelearning", "ai ml", "ml ai")
 _add("mlops", "ml ops", "mlops", "machine learning operations", "ml operations", "ml op")
 _add("vs", "versus", "vs", "v", "vrs", "compared to", "compared with", "as opposed to")
@@ -287,11 +288,27 @@ _add(
     "dude",
     "mate",
     "asking for a friend",
+    # a correction of the last question: what follows is the question
+    "no i meant",
+    "no i mean",
+    "i meant",
+    "sorry i meant",
     "in plain english",
     "in simple terms",
     "in layman terms",
     "in laymans terms",
     "in a nutshell",
+    # how long the answer should be: the bot's answers are chat-sized anyway
+    "in one sentence",
+    "in a sentence",
+    "in one line",
+    "in a few words",
+    "in few words",
+    "in one word",
+    "in short",
+    "briefly",
+    "short version",
+    "one liner",
 )
 
 # Every word a phrase is built from ("scientist", "learning"): typo
@@ -449,11 +466,18 @@ _CHOICE = re.compile(
     rf"(?:\w+ ){{0,2}}?{_ROLE} (?:or|vs) "
     rf"|\bam i (?:\w+ ){{0,2}}?(?:suited|cut out|fit|better) (?:for|to be|to) {_ROLE} (?:or|vs) "
     rf"|{_ROLE} (?:or|vs) {_ROLE} (?:\w+ ){{0,3}}?(?:for me|right for|best for|better for|suits|fits)\b"
-    # "which should I pick then?", "which one is right for me?" (the roles named before)
-    r"|\bwhich (?:one |role |path |of (?:them|the two|these|those|the roles) )?(?:should|would|do|shall) (?:i|you|we) "
-    r"(?:pick|choose|go for|go with|take|recommend)\b"
-    r"|\bwhich (?:one |role |path |of (?:them|the two|these|those|the roles) )?(?:is|would be) "
-    r"(?:\w+ )?(?:right|best|better) for me\b"
+)
+# "Which should I pick then?", "which role is right for me?", "which career
+# would you recommend?": a choice (seen before role phrases are rewritten).
+_WHICH_CHOICE = re.compile(
+    r"\bwhich (?:one |role |job |career |path |of (?:them|the two|these|those|the roles|the two roles) )?"
+    r"(?:(?:should|would|do|shall|could) (?:i|you|we) (?:\w+ )?(?:pick|choose|go for|go with|take|recommend|pursue"
+    r"|study|apply for|aim for|get into|go into)\b"
+    r"|(?:is|would be|s) (?:\w+ ){0,2}?(?:right|best|better|suitable|realistic|a better fit|a good fit)"
+    r" for (?:me|my|someone)\b"
+    r"|(?:suits|fits) (?:me|my)\b"
+    r"|(?:is|would be|s) (?:the )?(?:right|best|better|smarter|safer) (?:choice|fit|option|pick|bet)\b)"
+    r"|\bwhich(?: one| role| job| career| path)?(?: then)?$"
 )
 
 
@@ -482,8 +506,9 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
     folded = strip_vocative(folded)
     for pattern, intent in _INTENTS:  # the words stay; what they ask is added
         folded = pattern.sub(lambda m, intent=intent: f"{m.group(0)} {intent}", folded)
+    which_choice = _WHICH_CHOICE.search(folded) is not None
     folded = _PHRASE_RE.sub(lambda m: PHRASES[m.group(0)], folded)
-    if _CHOICE.search(folded):
+    if which_choice or _CHOICE.search(folded):
         folded += " choose"
     if _MOVE.search(folded):
         folded += " switch"

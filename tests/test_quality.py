@@ -298,3 +298,61 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
     assert entries["data-scientist"] == "datascientist"
     assert entries["ml-engineer"] == "mlengineer"
     assert entries["difference"] is None
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        # a message that only asks to go on gets the last answer's entry again
+        [("do data scientists write production code?", "production-code"), ("why not?", "production-code")],
+        [("do ML engineers need statistics?", "skills"), ("how much?", "skills")],
+        [("how do DS and MLE work together?", "working-together"), ("like what?", "working-together")],
+        [("what's the difference between DS and MLE", "difference"), ("longer please", "difference")],
+        # "which has more ...": of the two roles just talked about
+        [("is the MLE job market growing?", "demand"), ("which one has better job security?", "demand")],
+        # a correction: what follows "I meant" is the question
+        [("what degree do ML engineers usually have?", "education"), ("no, I meant do they need a PhD", "education")],
+        # other people: an entry about them, or a decline
+        [("data scientist vs ML engineer?", "difference"), ("what about data engineers?", "other-roles")],
+        [("ds vs mle pay", "salary"), ("and how much do nurses make?", None)],
+        [("what's an ML engineer's salary?", "salary"), ("and software developers?", None)],
+    ],
+)
+def test_follow_ups_that_go_on_compare_correct_or_change_the_subject(
+    engine: Engine, turns: list[tuple[str, str | None]]
+) -> None:
+    service = RoleDiff(engine)
+    asker = Asker("test", None, "dm", "c2")
+    got = [service.ask(q, asker).topic for q, _ in turns]
+    assert got == [t for _, t in turns]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("tell me the main difference in one sentence", "difference"),
+        ("got an example?", "example"),
+        ("what's the salary difference?", "salary"),
+        ("where does your info come from?", "about"),
+    ],
+)
+def test_words_that_here_ask_about_the_roles(engine: Engine, text: str, topic: str) -> None:
+    """Named no role, a question made only of words that in this bot ask
+    about the roles ("difference", "example", "salary") is about both."""
+    assert topic_of(engine, text) == topic
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much do I earn a year",
+        "what is my salary",
+        "how much do they make?",
+        "what's the difference between bagging and boosting",
+        "give me an example of recursion",
+        "why?",
+        "how much?",
+    ],
+)
+def test_no_implied_roles_for_the_askers_own_or_other_things(engine: Engine, text: str) -> None:
+    assert topic_of(engine, text) is None
