@@ -10,6 +10,9 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
 MAX_INPUT_CHARS = 2000
 
 # --- chat markup -----------------------------------------------------------
@@ -309,6 +312,12 @@ _add(
     "briefly",
     "short version",
     "one liner",
+    "quick list",
+    "as a list",
+    "in a list",
+    "in bullet points",
+    "bullet points",
+    "in bullets",
 )
 
 # Every word a phrase is built from ("scientist", "learning"): typo
@@ -494,6 +503,33 @@ def strip_vocative(folded: str) -> str:
     return _VOCATIVE.sub(" ", folded).strip()
 
 
+# A role's name written out with one letter wrong where the wrong word is
+# itself a word ("machine leaning engineer", "date scientist"): the word fixer
+# leaves real words alone, so the name is matched as a whole, one edit away.
+_ROLE_NAMES: dict[int, tuple[str, ...]] = {}
+for _name, _token in PHRASES.items():
+    if " " in _name and len(_name) >= 10 and _token in ("datascientist", "mlengineer"):
+        _ROLE_NAMES.setdefault(_name.count(" ") + 1, ())
+        _ROLE_NAMES[_name.count(" ") + 1] += (_name,)
+
+
+def _fix_role_names(words: list[str]) -> list[str]:
+    out = list(words)
+    for size, names in sorted(_ROLE_NAMES.items(), reverse=True):
+        i = 0
+        while i + size <= len(out):
+            window = out[i : i + size]
+            joined = " ".join(window)
+            if joined not in PHRASES and all(len(w) > 1 for w in window):
+                hit = process.extractOne(joined, names, scorer=Levenshtein.distance, score_cutoff=1)
+                if hit is not None and all(a[0] == b[0] for a, b in zip(window, hit[0].split(), strict=True)):
+                    out[i : i + size] = hit[0].split()
+                    i += size
+                    continue
+            i += 1
+    return out
+
+
 def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
     """All words, with role names and variants rewritten to canonical tokens.
 
@@ -502,7 +538,7 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
     """
     folded = fold(text)
     if fix is not None:
-        folded = " ".join(fix(w) for w in folded.split())
+        folded = " ".join(_fix_role_names([fix(w) for w in folded.split()]))
     folded = strip_vocative(folded)
     for pattern, intent in _INTENTS:  # the words stay; what they ask is added
         folded = pattern.sub(lambda m, intent=intent: f"{m.group(0)} {intent}", folded)
