@@ -116,6 +116,12 @@ class Thresholds:
     follow_up_max_words: int = 3  # a message of a role name and this few words is a follow-up
     follow_up_max_known_words: int = 10  # ... and one naming a topic, no role, only known words, up to this many
     self_fuzz: float = 75.0  # word-for-word match that answers a question about the bot itself
+    # A long message scores lower (its story dilutes every entry): naming a
+    # role, it is answered at a lower score when its best entry leads every
+    # entry of another topic by a clear margin.
+    long_words: int = 10
+    long_answer: float = 45.0
+    long_margin: float = 6.0
     # An entry is about one role when at least this share of its phrasings
     # naming a role name that one alone (and none the other alone).
     own_role_share: float = 0.75
@@ -842,7 +848,7 @@ class Engine:
         # sentence"): the fuzzy match alone decides, when it is close, since
         # role names weigh next to nothing in the overlap.
         role_only = a.has_role and a.domain_words == 0 and len(a.tokens) - len(a.known) <= 1
-        if best < need_score and not (role_only and best_fuzz >= t.role_only_fuzz):
+        if best < need_score and not (role_only and best_fuzz >= t.role_only_fuzz) and not self._clear_lead(a):
             return Decline(best, suggestions, "low-score")
         if not a.has_role and a.domain_words == 1 and best_fuzz < t.lone_word_fuzz:
             return Decline(best, suggestions, "low-score")
@@ -858,6 +864,19 @@ class Engine:
             if s[1] >= best - t.runner_up_margin and s[1] >= t.suggest
         )
         return Answer(by_id[best_id], round(best, 1), runners, second=self._second_part(a, by_id[best_id]))
+
+    def _clear_lead(self, a: Analysis) -> bool:
+        """A long message naming a role whose best entry scores at least
+        `long_answer` and leads the best entry of any other topic by
+        `long_margin`."""
+        t = self.t
+        if not a.has_role or len(a.tokens) < t.long_words or a.scores[0].final < t.long_answer:
+            return False
+        by_id = self.kb.by_id
+        first = a.scores[0]
+        topic = by_id[first.entry_id].topic
+        rival = next((s.final for s in a.scores[1:] if by_id[s.entry_id].topic != topic), 0.0)
+        return first.final - rival >= t.long_margin
 
     def _second_part(self, a: Analysis, first: Entry) -> Entry | None:
         """The entry that answers what the best one leaves out of a question

@@ -8,12 +8,13 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.context import Conversations, Turn
-from bot.engine import Answer, Engine
+from bot.engine import Answer, Decline, Engine
 from bot.service import Asker, RoleDiff
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -368,3 +369,21 @@ def test_words_that_here_ask_about_the_roles(engine: Engine, text: str, topic: s
 )
 def test_no_implied_roles_for_the_askers_own_or_other_things(engine: Engine, text: str) -> None:
     assert topic_of(engine, text) is None
+
+
+LONG_PAY = (
+    "Mid-level data scientist at a logistics firm, base pay around 120k. If I moved into an ML engineer title, "
+    "would my pay go up in a meaningful way, or is it the same band in practice?"
+)
+
+
+def test_a_long_message_with_a_clear_lead_is_answered_below_the_usual_score(engine: Engine) -> None:
+    """A story dilutes every entry's score; naming a role, a long message is
+    answered when its best entry leads every other topic by a clear margin."""
+    result = engine.match(LONG_PAY)
+    assert isinstance(result, Answer) and result.entry.topic == "salary"
+    assert result.score < engine.t.answer
+    strict = Engine(engine.kb, replace(engine.t, long_words=1000))
+    assert isinstance(strict.match(LONG_PAY), Decline)
+    # a short question at the same score is not
+    assert not engine._clear_lead(engine.analyse("ML engineer pay, same band?"))
