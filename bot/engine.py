@@ -850,7 +850,7 @@ class Engine:
         role_only = a.has_role and a.domain_words == 0 and len(a.tokens) - len(a.known) <= 1
         if best < need_score and not (role_only and best_fuzz >= t.role_only_fuzz) and not self._clear_lead(a):
             return Decline(best, suggestions, "low-score")
-        if not a.has_role and a.domain_words == 1 and best_fuzz < t.lone_word_fuzz:
+        if not a.has_role and not a.asks_who and a.domain_words == 1 and best_fuzz < t.lone_word_fuzz:
             return Decline(best, suggestions, "low-score")
         # Naming no role and not asking who does something, a question is
         # most often about a technique or a tool ("how do I version my code

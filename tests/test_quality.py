@@ -137,6 +137,9 @@ def test_near_misses_from_the_ml_domain_are_declined(engine: Engine, text: str) 
     [
         ("who monitors models for drift after deployment?", "mlops"),
         ("who builds the data pipelines for production models", "data-pipelines"),
+        # one topic word is enough when the question asks who
+        ("who is in charge of model monitoring?", "mlops"),
+        ("whose job is ETL, honestly", "data-pipelines"),
     ],
 )
 def test_asking_who_is_a_question_about_roles(engine: Engine, text: str, topic: str) -> None:
