@@ -240,6 +240,7 @@ _add("fullstack", "full stack", "fullstack")
 _add("fullstack datascientist", "full stack data scientist", "full stack data scientists", "fullstack data scientist")
 _add("cicd", "cicd", "ci cd", "continuous integration", "continuous deployment", "continuous delivery")
 _add("etl", "etl", "elt", "extract transform load")
+_add("responsible", "in charge of")
 # The bot itself, by any name: "what can this bot do", "how does role-diff work".
 _add(SELF, "bot", "chatbot", "this bot", "the bot", "role diff", "roldiff", "roles diff", "roledif")
 _add(
@@ -256,6 +257,8 @@ _add(
     "imo",
     "imho",
     "tbh",
+    "honestly",
+    "to be honest",
     "fyi",
     "hey",
     "hi",
