@@ -316,6 +316,7 @@ _add(
     "short version",
     "one liner",
     "quick list",
+    "wise",  # "tools-wise", "pay-wise"
     "as a list",
     "in a list",
     "in bullet points",

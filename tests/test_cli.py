@@ -81,8 +81,8 @@ def test_eval_on_the_second_tuning_set(tmp_path: Path) -> None:
     out = run("eval", "--json", str(Path(__file__).parent / "data" / "realistic.tsv"))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
-    assert fig["in_scope_accuracy"] >= 0.77
-    assert fig["wrong_topic_rate"] <= 0.14
+    assert fig["in_scope_accuracy"] >= 0.79
+    assert fig["wrong_topic_rate"] <= 0.12
     assert fig["false_answer_rate"] <= 0.05
 
 
@@ -182,8 +182,22 @@ def test_eval_on_the_forum_style_tuning_set() -> None:
     out = run("eval", "--json", str(Path(__file__).parent / "data" / "tune.tsv"))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
-    assert fig["in_scope_accuracy"] >= 0.63
-    assert fig["wrong_topic_rate"] <= 0.08
+    assert fig["in_scope_accuracy"] >= 0.72
+    assert fig["wrong_topic_rate"] <= 0.07
     follow_ups = fig["parts"]["follow-up turns"]
-    assert follow_ups["in_scope_accuracy"] >= 0.70
+    assert follow_ups["in_scope_accuracy"] >= 0.80
     assert fig["parts"]["kind nearmiss"]["false_answer_rate"] <= 0.05
+
+
+def test_eval_on_tune2() -> None:
+    """tests/data/tune2.tsv: written blind by another hand (real posts, chat,
+    misspellings, 70 follow-up conversations, near misses); tuned on since,
+    so a regression guard."""
+    out = run("eval", "--json", str(Path(__file__).parent / "data" / "tune2.tsv"))
+    assert out.returncode == 0, out.stderr
+    fig = json.loads(out.stdout)
+    assert fig["in_scope_accuracy"] >= 0.74
+    assert fig["wrong_topic_rate"] <= 0.10
+    assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= 0.64
+    assert fig["parts"]["kind nearmiss"]["false_answer_rate"] <= 0.05
+    assert fig["parts"]["kind offtopic"]["false_answer_rate"] <= 0.10  # "good morning!" gets the overview
