@@ -140,6 +140,7 @@ _QUESTION = re.compile(
     re.IGNORECASE,
 )
 _ASKS_WHO = re.compile(r"\b(?:who|whos|whose|whom)\b")
+_ASKS_WHO_OF_BOT = re.compile(r"\b(?:who|whos|whose|whom)(?: \w+){0,3} (?:you|your|u|ur)\b")
 _HOW_TO = re.compile(r"^(?:how (?:do|can|could|should|would|might) (?:i|we|you|one)|how to|how is|how are)\b")
 # Everyday words that name a topic outright, even in a message without a cue.
 _NAMED_TOPICS = frozenset(
@@ -376,16 +377,14 @@ class Index:
         self.unknown_idf = math.log((n + 1) / idf_smoothing) + idf_floor
         self.asked_vocab = frozenset(t for v in entry_vocab for t in v)
         # Topic words: what the knowledge is asked with more than in passing,
-        # in two phrasings or more, or in a title or keywords. A word of one
-        # long phrasing's back-story ("nurse", "laptop") does not make a
-        # question in scope.
-        uses: dict[str, int] = {}
-        for text in self.q_text:
-            for tok in set(text.split()):
-                uses[tok] = uses.get(tok, 0) + 1
+        # in two phrasings of one entry or more, or in a title or keywords. A
+        # word of a long phrasing's back-story ("nurse", "laptop"), even in two
+        # entries' stories, does not make a question in scope.
         for entry in self.entries:
             named.update(content_tokens(entry.title))
-        self.topic_vocab = frozenset(t for t in self.asked_vocab if uses.get(t, 0) >= 2 or t in named)
+        self.topic_vocab = frozenset(
+            t for t in self.asked_vocab if t in named or any(uses.get(t, 0) >= 2 for uses in self.uses)
+        )
         self.q_sets: list[frozenset[str]] = [frozenset(text.split()) for text in self.q_text]
         self.q_norm: list[float] = [
             math.sqrt(sum(self.idf[w] ** 2 for w in text.split())) or 1.0 for text in self.q_text
@@ -544,8 +543,10 @@ class Engine:
         domain_words = sum(1 for t in known if self._topic_word(t, idx.asked_vocab))
         coverage = len(known) / len(tokens) if tokens else 0.0
         self_match = None
-        asks_who = _ASKS_WHO.search(fold(cleaned)) is not None
-        if SELF in tokens and not has_role and domain_words == 0:
+        # "who monitors models?" asks about roles; "who do you report to" asks the bot
+        folded = fold(cleaned)
+        asks_who = _ASKS_WHO.search(folded) is not None and _ASKS_WHO_OF_BOT.search(folded) is None
+        if SELF in tokens and not has_role and not self._names_domain(tokens):
             self_match = self._self_match(cleaned, tokens)
         if not known:
             return Analysis(tuple(tokens), (), corrected, coverage, has_role, domain_words, (), self_match, asks_who)
@@ -798,7 +799,8 @@ class Engine:
             # "what about big companies?" after startups: words of the knowledge's
             # topics, or of the entry just answered ("big companies like google":
             # a name it does not know may ride along); "and the football?" is not.
-            said = idx.entry_vocab[idx.entry_index[previous.entry_id]] if previous.entry_id in idx.entry_index else ()
+            ei = idx.entry_index.get(previous.entry_id)
+            said = {w for w, n in idx.uses[ei].items() if n >= 2} if ei is not None else set()
             fits = [tok for tok in known_rest if self._topic_word(tok) or tok in STEMMED_GENERIC or tok in said]
             if (
                 cue
