@@ -317,6 +317,12 @@ _add(
     "one liner",
     "quick list",
     "wise",  # "tools-wise", "pay-wise"
+    # chat spellings of question words, and tails that ask for a yes or no
+    "wat",
+    "wut",
+    "etc",
+    "or nah",
+    "yay or nay",
     "as a list",
     "in a list",
     "in bullet points",
