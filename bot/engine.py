@@ -814,12 +814,14 @@ class Engine:
         # Said without a cue, only a topic named outright counts: a topic word
         # of the knowledge's ("salary", "skills"), or two ("thanks, have a good
         # day" names a day, not the day-to-day; "what's a good laptop" a laptop).
+        # topic words that tell an entry apart ("ml" is asked of every entry)
+        telling = [tok for tok in own_topic if sum(tok in v for v in idx.entry_vocab) * 3 <= len(idx.entries)]
         loose = (
             all_known
             and all(self._topic_word(tok) or tok in STEMMED_GENERIC for tok in known_rest)
             and len(words) <= self.t.follow_up_max_known_words
             and not _HOW_TO.match(" ".join(words))
-            and (len(own_topic) >= 2 or any(tok in _NAMED_TOPICS for tok in known_rest))
+            and (len(telling) >= 2 or any(tok in _NAMED_TOPICS for tok in known_rest))
         )
         if not (cue or refers or short or loose or _REFERS_TO_IT.search(" ".join(words))):
             return None

@@ -218,6 +218,8 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "and what about the football results?",
         "is it going to rain, then?",
         "so what should I cook for dinner",
+        "what's a good laptop for ML?",
+        "any good GPU for ML work?",
     ],
 )
 def test_context_never_turns_an_off_topic_follow_up_into_an_answer(engine: Engine, off_topic: str) -> None:
