@@ -273,12 +273,11 @@ class Index:
         self.entry_vocab = entry_vocab
         self.body_vocab = body_vocab
         # Phrasings of the entries about the bot itself ("who are you",
-        # "what can this bot do"), word for word.
-        self.self_phrasings: list[tuple[tuple[str, ...], int]] = [
-            (tuple(self_words(q)), ei)
+        # "what can this bot do"), word for word, by entry.
+        self.self_phrasings: list[tuple[int, tuple[tuple[str, ...], ...]]] = [
+            (ei, tuple(tuple(self_words(q)) for q in entry.questions))
             for ei, entry in enumerate(self.entries)
-            if entry.topic == ABOUT_TOPIC
-            for q in entry.questions
+            if entry.topic == ABOUT_TOPIC and entry.questions
         ]
         # each word's phrasings, shortest first (see Engine._candidates)
         self.postings: dict[str, tuple[int, ...]] = {
@@ -437,17 +436,32 @@ class Engine:
     ) -> Analysis:
         """A whole message: its words, blended with its question sentences'."""
         a = self.analyse_tokens(tokens, corrected, cleaned, leave_out)
-        # only the views' scores count: no need to look at the whole text again for each
-        views = [self.analyse_tokens(v, corrected, "", leave_out) for v in self._ask_views(cleaned, tokens)]
-        if views and a.scores:
-            a = self._with_views(a, views)
-        return a
+        if not a.scores:
+            return a  # nothing for the views to blend into
+        # Only the views' scores count, and only for the entries the whole
+        # message scored (see _with_views): a view scores just those, and the
+        # same view twice once.
+        views = list(dict.fromkeys(tuple(v) for v in self._ask_views(cleaned, tokens)))
+        if not views:
+            return a
+        scored = frozenset(self.index.entry_index[sc.entry_id] for sc in a.scores)
+        return self._with_views(
+            a, [self.analyse_tokens(list(v), corrected, "", leave_out, within=scored) for v in views]
+        )
 
     def analyse_tokens(
-        self, tokens: list[str], corrected: dict[str, str], cleaned: str = "", leave_out: int | None = None
+        self,
+        tokens: list[str],
+        corrected: dict[str, str],
+        cleaned: str = "",
+        leave_out: int | None = None,
+        within: frozenset[int] | None = None,
     ) -> Analysis:
         """`leave_out`: a phrasing (by index) to match as if the knowledge
-        did not hold it (the self-check)."""
+        did not hold it (the self-check). `within`: entries (by index) to
+        score, the others left out of `scores` (a view of a long message:
+        each entry's score is the same as without it); nor is a view
+        matched against the questions asked of the bot itself."""
         idx = self.index
         known = [t for t in tokens if t in idx.vocab]
         has_role = any(t in ROLE_TOKENS for t in known)
@@ -455,7 +469,7 @@ class Engine:
         coverage = len(known) / len(tokens) if tokens else 0.0
         self_match = None
         asks_who = _ASKS_WHO.search(fold(cleaned)) is not None
-        if SELF in tokens and not has_role and domain_words == 0:
+        if SELF in tokens and not has_role and domain_words == 0 and within is None:
             self_match = self._self_match(cleaned, tokens)
         if not known:
             return Analysis(tuple(tokens), (), corrected, coverage, has_role, domain_words, (), self_match, asks_who)
@@ -473,6 +487,9 @@ class Engine:
             body_vocab = [*body_vocab]
             entry_vocab[left_entry] = entry_vocab[left_entry] - gone
             body_vocab[left_entry] = body_vocab[left_entry] | (gone & idx.body_all[left_entry])
+        if within is not None:
+            q_entry = idx.q_entry
+            cands = [c for c in cands if q_entry[c] in within]
         texts = [idx.q_text[i] for i in cands]
         best_fuzz: dict[int, float] = {}
         set_scores = process.extract(
@@ -532,10 +549,15 @@ class Engine:
             return None
         asked = self_words(cleaned, self._corrector({}))
         best: tuple[str, float] | None = None
-        for words, ei in idx.self_phrasings:
-            if any(tok not in idx.entry_vocab[ei] for tok in tokens):
+        for ei, phrasings in idx.self_phrasings:
+            vocab = idx.entry_vocab[ei]
+            if any(tok not in vocab for tok in tokens):
                 continue  # "what are you feeling today": not what the entry is asked
-            score = 100.0 * Indel.normalized_similarity(asked, words)
+            # the entry's closest phrasing (the first of equals, as before)
+            hit = process.extractOne(asked, phrasings, scorer=Indel.normalized_similarity, processor=None)
+            if hit is None:
+                continue
+            score = 100.0 * hit[1]
             if best is None or score > best[1]:
                 best = (idx.entries[ei].id, score)
         return best
