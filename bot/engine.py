@@ -43,6 +43,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
@@ -213,6 +214,7 @@ class Index:
     ) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.entry_index: dict[str, int] = {e.id: i for i, e in enumerate(self.entries)}
+        self.entry_ids: list[str] = [e.id for e in self.entries]
         self.q_text: list[str] = []
         self.q_entry: list[int] = []
         postings: dict[str, list[int]] = {}
@@ -229,7 +231,7 @@ class Index:
         self.body_all: list[frozenset[str]] = []
         named: set[str] = set()  # title and keyword words (topic words however rare)
         # How firmly an entry is asked with a word: 1 - exp(-phrasings using it / tau).
-        self.support: list[dict[str, float]] = []
+        supports: list[dict[str, float]] = []
         for ei, entry in enumerate(self.entries):
             vocab: set[str] = set()
             for phrase in (*entry.questions, entry.title, *entry.keywords):
@@ -258,7 +260,7 @@ class Index:
                 self.q_unique[qi] = frozenset(t for t in toks if word_count[t] == 1 and t not in kw_words)
             entry_vocab.append(frozenset(vocab))
             support = {w: word_count.get(w, 0) + (1 if w in kw_words else 0) for w in vocab}
-            self.support.append(
+            supports.append(
                 {w: 1.0 - math.exp(-n / support_tau) if support_tau > 0 else 1.0 for w, n in support.items()}
             )
             body = plain_markup(entry.answer)
@@ -296,6 +298,11 @@ class Index:
             for t, d in df.items()
         }
         self.unknown_idf = math.log((n + 1) / idf_smoothing) + idf_floor
+        # What each word an entry is asked with adds to its overlap: the
+        # word's IDF times how firmly the entry is asked with it.
+        self.support_idf: list[dict[str, float]] = [
+            {w: self.idf[w] * firm for w, firm in support.items()} for support in supports
+        ]
         self.asked_vocab = frozenset(t for v in entry_vocab for t in v)
         # Topic words: what the knowledge is asked with more than in passing,
         # in two phrasings or more, or in a title or keywords. A word of one
@@ -502,29 +509,31 @@ class Engine:
         sort_by_pos = [0.0] * len(passing)
         for _, score, pos in sort_scores:
             sort_by_pos[pos] = score
+        t = self.t
         q_entry = idx.q_entry
+        set_weight, sort_weight = t.set_weight, 1 - t.set_weight
         for (_, set_score, c), sort_score in zip(set_scores, sort_by_pos, strict=True):
             ei = q_entry[cands[c]]
-            combined = self.t.set_weight * set_score + (1 - self.t.set_weight) * sort_score
+            combined = set_weight * set_score + sort_weight * sort_score
             if combined > best_fuzz.get(ei, -1.0):
                 best_fuzz[ei] = combined
-        unknown = idx.unknown_idf * self.t.unknown_weight
+        unknown = idx.unknown_idf * t.unknown_weight
         total_idf = sum(idx.idf.get(t, unknown) for t in tokens)
         cosine = self._best_cosine(tokens, cands)
-        t = self.t
         known_set = frozenset(known)
-        weight = {w: idx.idf[w] for w in known}
         body_weight = {w: t.body_weight * idx.idf[w] for w in known}
         norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight
+        fuzz_weight, overlap_weight, cosine_weight = t.fuzz_weight, t.overlap_weight * 100, t.cosine_weight * 100
+        support_idf, entry_ids = idx.support_idf, idx.entry_ids
         scored: list[Score] = []
         for ei, fz in best_fuzz.items():
-            support = idx.support[ei]
-            hits = sum(weight[w] * support.get(w, 1.0) for w in known_set & entry_vocab[ei])
+            hits = sum(map(support_idf[ei].__getitem__, known_set & entry_vocab[ei]))
             hits += sum(map(body_weight.__getitem__, known_set & body_vocab[ei]))
             overlap = hits / total_idf
-            final = t.fuzz_weight * fz + t.overlap_weight * 100 * overlap + t.cosine_weight * 100 * cosine.get(ei, 0.0)
-            scored.append(Score(idx.entries[ei].id, final / norm, fz, overlap, cosine.get(ei, 0.0)))
-        scored.sort(key=lambda s: (-s[1], s[0]))
+            cos = cosine.get(ei, 0.0)
+            final = fuzz_weight * fz + overlap_weight * overlap + cosine_weight * cos
+            scored.append(Score(entry_ids[ei], final / norm, fz, overlap, cos))
+        _rank(scored)
         return Analysis(
             tuple(tokens),
             tuple(known),
@@ -629,7 +638,7 @@ class Engine:
                     max(sc.cosine, vs.cosine),
                 )
             )
-        scored.sort(key=lambda s: (-s.final, s.entry_id))
+        _rank(scored)
         return replace(whole, scores=tuple(scored))
 
     def _ask_views(self, cleaned: str, tokens: list[str]) -> list[list[str]]:
@@ -790,6 +799,17 @@ class Engine:
             if len(out) == limit:
                 break
         return out
+
+
+def _rank(scores: list[Score]) -> None:
+    """Best first, equal scores by entry id: two stable sorts on C keys,
+    the order of sorting by (-final, entry_id)."""
+    scores.sort(key=_BY_ID)
+    scores.sort(key=_BY_FINAL, reverse=True)
+
+
+_BY_ID = itemgetter(0)
+_BY_FINAL = itemgetter(1)
 
 
 def _lower(s: str) -> str:
