@@ -43,6 +43,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
@@ -261,6 +262,7 @@ class Index:
     ) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.entry_index: dict[str, int] = {e.id: i for i, e in enumerate(self.entries)}
+        self.entry_ids: list[str] = [e.id for e in self.entries]
         self.q_text: list[str] = []
         self.q_entry: list[int] = []
         postings: dict[str, list[int]] = {}
@@ -277,7 +279,7 @@ class Index:
         self.body_all: list[frozenset[str]] = []
         named: set[str] = set()  # title and keyword words (topic words however rare)
         # How firmly an entry is asked with a word: 1 - exp(-phrasings using it / tau).
-        self.support: list[dict[str, float]] = []
+        supports: list[dict[str, float]] = []
         self.uses: list[dict[str, int]] = []  # phrasings using a word (keywords count 2)
         for ei, entry in enumerate(self.entries):
             vocab: set[str] = set()
@@ -308,7 +310,7 @@ class Index:
             entry_vocab.append(frozenset(vocab))
             support = {w: word_count.get(w, 0) + (1 if w in kw_words else 0) for w in vocab}
             self.uses.append({w: word_count.get(w, 0) + (2 if w in kw_words else 0) for w in vocab})
-            self.support.append(
+            supports.append(
                 {w: 1.0 - math.exp(-n / support_tau) if support_tau > 0 else 1.0 for w, n in support.items()}
             )
             body = plain_markup(entry.answer)
@@ -343,12 +345,11 @@ class Index:
                     role_of = role
             self.entry_role.append(role_of)
         # Phrasings of the entries about the bot itself ("who are you",
-        # "what can this bot do"), word for word.
-        self.self_phrasings: list[tuple[tuple[str, ...], int]] = [
-            (tuple(self_words(q)), ei)
+        # "what can this bot do"), word for word, by entry.
+        self.self_phrasings: list[tuple[int, tuple[tuple[str, ...], ...]]] = [
+            (ei, tuple(tuple(self_words(q)) for q in entry.questions))
             for ei, entry in enumerate(self.entries)
-            if entry.topic == ABOUT_TOPIC
-            for q in entry.questions
+            if entry.topic == ABOUT_TOPIC and entry.questions
         ]
         # Words only the entries about the bot itself are asked with ("info", "sources").
         other_vocab = frozenset(
@@ -375,6 +376,11 @@ class Index:
             for t, d in df.items()
         }
         self.unknown_idf = math.log((n + 1) / idf_smoothing) + idf_floor
+        # What each word an entry is asked with adds to its overlap: the
+        # word's IDF times how firmly the entry is asked with it.
+        self.support_idf: list[dict[str, float]] = [
+            {w: self.idf[w] * firm for w, firm in support.items()} for support in supports
+        ]
         self.asked_vocab = frozenset(t for v in entry_vocab for t in v)
         # Topic words: what the knowledge is asked with more than in passing,
         # in two phrasings of one entry or more, or in a title or keywords. A
@@ -526,17 +532,32 @@ class Engine:
     ) -> Analysis:
         """A whole message: its words, blended with its question sentences'."""
         a = self.analyse_tokens(tokens, corrected, cleaned, leave_out)
-        # only the views' scores count: no need to look at the whole text again for each
-        views = [self.analyse_tokens(v, corrected, "", leave_out) for v in self._ask_views(cleaned, tokens)]
-        if views and a.scores:
-            a = self._with_views(a, views)
-        return a
+        if not a.scores:
+            return a  # nothing for the views to blend into
+        # Only the views' scores count, and only for the entries the whole
+        # message scored (see _with_views): a view scores just those, and the
+        # same view twice once.
+        views = list(dict.fromkeys(tuple(v) for v in self._ask_views(cleaned, tokens)))
+        if not views:
+            return a
+        scored = frozenset(self.index.entry_index[sc.entry_id] for sc in a.scores)
+        return self._with_views(
+            a, [self.analyse_tokens(list(v), corrected, "", leave_out, within=scored) for v in views]
+        )
 
     def analyse_tokens(
-        self, tokens: list[str], corrected: dict[str, str], cleaned: str = "", leave_out: int | None = None
+        self,
+        tokens: list[str],
+        corrected: dict[str, str],
+        cleaned: str = "",
+        leave_out: int | None = None,
+        within: frozenset[int] | None = None,
     ) -> Analysis:
         """`leave_out`: a phrasing (by index) to match as if the knowledge
-        did not hold it (the self-check)."""
+        did not hold it (the self-check). `within`: entries (by index) to
+        score, the others left out of `scores` (a view of a long message:
+        each entry's score is the same as without it); nor is a view
+        matched against the questions asked of the bot itself."""
         idx = self.index
         known = [t for t in tokens if t in idx.vocab]
         has_role = any(t in ROLE_TOKENS for t in known)
@@ -546,7 +567,7 @@ class Engine:
         # "who monitors models?" asks about roles; "who do you report to" asks the bot
         folded = fold(cleaned)
         asks_who = _ASKS_WHO.search(folded) is not None and _ASKS_WHO_OF_BOT.search(folded) is None
-        if SELF in tokens and not has_role and not self._names_domain(tokens):
+        if SELF in tokens and not has_role and within is None and not self._names_domain(tokens):
             self_match = self._self_match(cleaned, tokens)
         if not known:
             return Analysis(tuple(tokens), (), corrected, coverage, has_role, domain_words, (), self_match, asks_who)
@@ -564,6 +585,9 @@ class Engine:
             body_vocab = [*body_vocab]
             entry_vocab[left_entry] = entry_vocab[left_entry] - gone
             body_vocab[left_entry] = body_vocab[left_entry] | (gone & idx.body_all[left_entry])
+        if within is not None:
+            q_entry = idx.q_entry
+            cands = [c for c in cands if q_entry[c] in within]
         texts = [idx.q_text[i] for i in cands]
         best_fuzz: dict[int, float] = {}
         set_scores = process.extract(
@@ -576,33 +600,35 @@ class Engine:
         sort_by_pos = [0.0] * len(passing)
         for _, score, pos in sort_scores:
             sort_by_pos[pos] = score
+        t = self.t
         q_entry = idx.q_entry
+        set_weight, sort_weight = t.set_weight, 1 - t.set_weight
         for (_, set_score, c), sort_score in zip(set_scores, sort_by_pos, strict=True):
             ei = q_entry[cands[c]]
-            combined = self.t.set_weight * set_score + (1 - self.t.set_weight) * sort_score
+            combined = set_weight * set_score + sort_weight * sort_score
             if combined > best_fuzz.get(ei, -1.0):
                 best_fuzz[ei] = combined
-        unknown = idx.unknown_idf * self.t.unknown_weight
+        unknown = idx.unknown_idf * t.unknown_weight
         total_idf = sum(idx.idf.get(t, unknown) for t in tokens)
         cosine = self._best_cosine(tokens, cands)
-        t = self.t
         known_set = frozenset(known)
-        weight = {w: idx.idf[w] for w in known}
         body_weight = {w: t.body_weight * idx.idf[w] for w in known}
         norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight
+        fuzz_weight, overlap_weight, cosine_weight = t.fuzz_weight, t.overlap_weight * 100, t.cosine_weight * 100
+        support_idf, entry_ids = idx.support_idf, idx.entry_ids
         scored: list[Score] = []
         asked_roles = PERSON_ROLES.intersection(known)
         other_role = next(iter(PERSON_ROLES - asked_roles)) if len(asked_roles) == 1 else None
         for ei, fz in best_fuzz.items():
             if other_role is not None and idx.entry_role[ei] == other_role:
                 continue  # about the other role only
-            support = idx.support[ei]
-            hits = sum(weight[w] * support.get(w, 1.0) for w in known_set & entry_vocab[ei])
+            hits = sum(map(support_idf[ei].__getitem__, known_set & entry_vocab[ei]))
             hits += sum(map(body_weight.__getitem__, known_set & body_vocab[ei]))
             overlap = hits / total_idf
-            final = t.fuzz_weight * fz + t.overlap_weight * 100 * overlap + t.cosine_weight * 100 * cosine.get(ei, 0.0)
-            scored.append(Score(idx.entries[ei].id, final / norm, fz, overlap, cosine.get(ei, 0.0)))
-        scored.sort(key=lambda s: (-s[1], s[0]))
+            cos = cosine.get(ei, 0.0)
+            final = fuzz_weight * fz + overlap_weight * overlap + cosine_weight * cos
+            scored.append(Score(entry_ids[ei], final / norm, fz, overlap, cos))
+        _rank(scored)
         return Analysis(
             tuple(tokens),
             tuple(known),
@@ -627,10 +653,15 @@ class Engine:
             return None
         asked = self_words(cleaned, self._corrector({}))
         best: tuple[str, float] | None = None
-        for words, ei in idx.self_phrasings:
-            if any(tok not in idx.entry_vocab[ei] for tok in tokens):
+        for ei, phrasings in idx.self_phrasings:
+            vocab = idx.entry_vocab[ei]
+            if any(tok not in vocab for tok in tokens):
                 continue  # "what are you feeling today": not what the entry is asked
-            score = 100.0 * Indel.normalized_similarity(asked, words)
+            # the entry's closest phrasing (the first of equals, as before)
+            hit = process.extractOne(asked, phrasings, scorer=Indel.normalized_similarity, processor=None)
+            if hit is None:
+                continue
+            score = 100.0 * hit[1]
             if best is None or score > best[1]:
                 best = (idx.entries[ei].id, score)
         return best
@@ -733,7 +764,7 @@ class Engine:
                     max(sc.cosine, vs.cosine),
                 )
             )
-        scored.sort(key=lambda s: (-s.final, s.entry_id))
+        _rank(scored)
         return replace(whole, scores=tuple(scored))
 
     def _ask_views(self, cleaned: str, tokens: list[str]) -> list[list[str]]:
@@ -923,6 +954,17 @@ class Engine:
             if len(out) == limit:
                 break
         return out
+
+
+def _rank(scores: list[Score]) -> None:
+    """Best first, equal scores by entry id: two stable sorts on C keys,
+    the order of sorting by (-final, entry_id)."""
+    scores.sort(key=_BY_ID)
+    scores.sort(key=_BY_FINAL, reverse=True)
+
+
+_BY_ID = itemgetter(0)
+_BY_FINAL = itemgetter(1)
 
 
 def _lower(s: str) -> str:

@@ -1,0 +1,133 @@
+"""Typo correction against a brute-force reference: the engine's corrector
+must pick what an OSA scan over every correction target picks, with the
+same rules (same first letter, within the edit limit, a word that is another
+with letters added or cut at the end is not a typo of it, short words never
+become a role's shorthand, ties: shorter, then everyday words, then
+alphabetical). A guard for any faster index of the targets."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rapidfuzz.distance import OSA
+
+from bot.engine import ROLE_SHORTHANDS, Engine
+from bot.text import STOPWORDS, stem
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def targets(engine: Engine) -> list[str]:
+    return sorted({w for words in engine.index.targets_by_shape.values() for w in words})
+
+
+def reference(engine: Engine, word: str) -> str:
+    """The correction by scanning every target."""
+    t = engine.t
+    n = len(word)
+    limit = t.typo_edits_short if n < t.typo_long_len else t.typo_edits_long
+    best: tuple[int, int, bool, str] | None = None
+    for w in targets(engine):
+        if w[0] != word[0] or abs(len(w) - n) > limit:
+            continue
+        if len(w) != n and (w.startswith(word) or word.startswith(w)):
+            continue  # "mode" / "model": another word, not a typo
+        if n < t.typo_role_len and w in ROLE_SHORTHANDS:
+            continue  # "miles" is not "mles"
+        d = OSA.distance(word, w)
+        if d <= limit:
+            key = (d, len(w), w not in STOPWORDS, w)
+            if best is None or key < best:
+                best = key
+    return word if best is None else best[3]
+
+
+def correctable(engine: Engine, word: str) -> bool:
+    """A word the corrector looks at (the others it returns as they are)."""
+    idx = engine.index
+    return (
+        len(word) >= engine.t.typo_min_len
+        and not word.isdigit()
+        and word not in idx.known_words
+        and stem(word) not in idx.known_stems
+    )
+
+
+def misspell(rng: random.Random, word: str) -> str:
+    """One or two random deletions, insertions, substitutions or transpositions."""
+    chars = list(word)
+    for _ in range(rng.choice((1, 1, 2))):
+        j = rng.randrange(len(chars))
+        kind = rng.randrange(4)
+        if kind == 0 and len(chars) > 1:
+            del chars[j]
+        elif kind == 1:
+            chars.insert(j, rng.choice(LETTERS))
+        elif kind == 2:
+            chars[j] = rng.choice(LETTERS)
+        elif j + 1 < len(chars):
+            chars[j], chars[j + 1] = chars[j + 1], chars[j]
+    return "".join(chars)
+
+
+def test_the_corrector_agrees_with_a_brute_force_scan(engine: Engine) -> None:
+    rng = random.Random(20240617)
+    words = targets(engine)
+    cases: list[str] = []
+    while len(cases) < 400:
+        typo = misspell(rng, rng.choice(words))
+        if correctable(engine, typo) and typo not in cases:
+            cases.append(typo)
+    fix = engine._corrector({})
+    got = {w: fix(w) for w in cases}
+    want = {w: reference(engine, w) for w in cases}
+    assert got == want
+    assert sum(got[w] != w for w in cases) > len(cases) // 2  # most are corrected
+
+
+@pytest.mark.parametrize(
+    ("typo", "fixed"),
+    [("salry", "salary"), ("diffrence", "difference"), ("scinetist", "scientist")],
+)
+def test_common_typos(engine: Engine, typo: str, fixed: str) -> None:
+    assert engine._corrector({})(typo) == fixed == reference(engine, typo)
+
+
+def test_the_first_letter_is_never_corrected(engine: Engine) -> None:
+    fix = engine._corrector({})
+    rng = random.Random(7)
+    checked = 0
+    for w in targets(engine):
+        if len(w) < 5:
+            continue
+        typo = rng.choice([c for c in LETTERS if c != w[0]]) + w[1:]  # only the first letter wrong
+        if not correctable(engine, typo):
+            continue
+        assert fix(typo)[0] == typo[0]
+        checked += 1
+    assert checked > 100
+
+
+def test_a_word_with_letters_added_or_cut_at_the_end_is_not_a_typo(engine: Engine) -> None:
+    fix = engine._corrector({})
+    checked = 0
+    for w in targets(engine):
+        for typo in (w[:-1], w + "x"):
+            if len(typo) >= engine.t.typo_min_len and correctable(engine, typo):
+                assert fix(typo) != w
+                assert fix(typo) == reference(engine, typo)
+                checked += 1
+    assert checked > 100
+
+
+def test_short_words_never_become_a_role_shorthand(engine: Engine) -> None:
+    fix = engine._corrector({})
+    checked = 0
+    for shorthand in sorted(ROLE_SHORTHANDS):
+        for j in range(1, len(shorthand)):
+            typo = shorthand[:j] + "i" + shorthand[j:]  # "mles" -> "miles"
+            if len(typo) < engine.t.typo_role_len and correctable(engine, typo):
+                assert fix(typo) not in ROLE_SHORTHANDS
+                checked += 1
+    assert checked > 0
