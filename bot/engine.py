@@ -402,8 +402,16 @@ class Index:
         self.known_words = frozenset(targets | body_words | STOPWORDS | GENERIC)
         self.known_stems = frozenset(stem(w) for w in self.known_words)
         by_shape: dict[tuple[str, int], list[str]] = {}
-        # "waht" is a typo too; on a tie the everyday word wins ("what", not "wait")
-        for w in sorted(targets | STOPWORDS, key=lambda w: (w not in STOPWORDS, w)):
+        # "waht" is a typo too. On a tie (as many edits, as long) the word the
+        # knowledge is asked with most wins ("what", not "want"; "toos" is
+        # "tool", not "took"), then an everyday word, then the first in order.
+        asked_words: dict[str, int] = {}
+        for entry in self.entries:
+            for phrase in (*entry.questions, entry.title, *entry.keywords):
+                for w in fold(phrase).split():
+                    asked_words[w] = asked_words.get(w, 0) + 1
+        self.target_freq = asked_words
+        for w in sorted(targets | STOPWORDS, key=lambda w: (-asked_words.get(w, 0), w not in STOPWORDS, w)):
             if len(w) >= 4 and not w.isdigit():
                 by_shape.setdefault((w[0], len(w)), []).append(w)
         self.targets_by_shape: dict[tuple[str, int], tuple[str, ...]] = {k: tuple(v) for k, v in by_shape.items()}

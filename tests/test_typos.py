@@ -2,8 +2,8 @@
 must pick what an OSA scan over every correction target picks, with the
 same rules (same first letter, within the edit limit, a word that is another
 with letters added or cut at the end is not a typo of it, short words never
-become a role's shorthand, ties: shorter, then everyday words, then
-alphabetical). A guard for any faster index of the targets."""
+become a role's shorthand, ties: shorter, then the word the knowledge is
+asked with most, then everyday words, then alphabetical). A guard for any faster index of the targets."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def reference(engine: Engine, word: str) -> str:
     t = engine.t
     n = len(word)
     limit = t.typo_edits_short if n < t.typo_long_len else t.typo_edits_long
-    best: tuple[int, int, bool, str] | None = None
+    best: tuple[int, int, int, bool, str] | None = None
     for w in targets(engine):
         if w[0] != word[0] or abs(len(w) - n) > limit:
             continue
@@ -37,10 +37,10 @@ def reference(engine: Engine, word: str) -> str:
             continue  # "miles" is not "mles"
         d = OSA.distance(word, w)
         if d <= limit:
-            key = (d, len(w), w not in STOPWORDS, w)
+            key = (d, len(w), -engine.index.target_freq.get(w, 0), w not in STOPWORDS, w)
             if best is None or key < best:
                 best = key
-    return word if best is None else best[3]
+    return word if best is None else best[-1]
 
 
 def correctable(engine: Engine, word: str) -> bool:
@@ -131,3 +131,10 @@ def test_short_words_never_become_a_role_shorthand(engine: Engine) -> None:
                 assert fix(typo) not in ROLE_SHORTHANDS
                 checked += 1
     assert checked > 0
+
+
+def test_on_a_tie_the_word_the_knowledge_is_asked_with_most_wins(engine: Engine) -> None:
+    fix = engine._corrector({})
+    assert fix("waht") == "what"  # not "want" or "wait": one edit each, as long
+    freq = engine.index.target_freq
+    assert freq.get("what", 0) > freq.get("want", 0)
