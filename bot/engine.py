@@ -94,8 +94,10 @@ class Thresholds:
     unknown_weight: float = 1.0  # IDF factor for a word the knowledge does not know
     generic_weight: float = 0.6  # IDF factor for generic English words
     body_weight: float = 0.5  # an answer's own words, relative to its questions' words
-    candidate_cap: int = 150  # most phrasings scored per query (those sharing its rarest words)
+    candidate_cap: int = 100  # most phrasings scored per query (those sharing its rarest words)
     candidate_cap_off_topic: int = 50  # ... when it names neither a role nor a topic (scored for suggestions only)
+    candidate_cap_view: int = 40  # ... for a question sentence of a long message (a view)
+    scored_entries: int = 60  # entries (those with the closest phrasings) given a full score; the rest are not
     fuzz_cutoff: float = 30.0  # token-set similarity below which a phrasing is not scored
     set_weight: float = 0.5  # fuzz = set_weight x token-set + (1 - set_weight) x token-sort similarity
     idf_smoothing: float = 0.5  # idf = log((entries + 1) / (entries with the word + idf_smoothing)) + idf_floor
@@ -583,7 +585,8 @@ class Engine:
         # A question with neither a role nor a topic word will be declined;
         # it is scored only for "did you mean", on fewer candidates.
         in_scope = has_role or domain_words > 0
-        cands = self._candidates(known, self.t.candidate_cap if in_scope else self.t.candidate_cap_off_topic)
+        cap = self.t.candidate_cap if in_scope else self.t.candidate_cap_off_topic
+        cands = self._candidates(known, cap if within is None else min(cap, self.t.candidate_cap_view))
         entry_vocab, body_vocab = idx.entry_vocab, idx.body_vocab
         if leave_out is not None:
             cands = [c for c in cands if c != leave_out]
@@ -616,6 +619,9 @@ class Engine:
             combined = set_weight * set_score + sort_weight * sort_score
             if combined > best_fuzz.get(ei, -1.0):
                 best_fuzz[ei] = combined
+        if len(best_fuzz) > t.scored_entries:  # a large knowledge: the closest entries only
+            kept = sorted(best_fuzz.items(), key=lambda item: (-item[1], item[0]))[: t.scored_entries]
+            best_fuzz = dict(kept)
         unknown = idx.unknown_idf * t.unknown_weight
         total_idf = sum(idx.idf.get(t, unknown) for t in tokens)
         cosine = self._best_cosine(tokens, cands)
