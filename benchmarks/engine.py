@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.builtins import respond  # noqa: E402
-from bot.engine import Engine  # noqa: E402
+from bot.engine import Engine, settle_heap  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase, load_knowledge  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
@@ -127,6 +127,7 @@ def main() -> None:
         t0 = time.perf_counter()
         engine = Engine(grown)
         build = time.perf_counter() - t0
+        settle_heap()  # as `role-diff run` does once its engine is built
         choices = [q for e in grown.entries for q in e.questions]
         label = f"x{factor}" if factor > 1 else "shipped"
         print(f"-- knowledge {label}: {len(choices)} phrasings, index built in {build:.2f} s")

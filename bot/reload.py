@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import metrics
-from .engine import Engine
+from .engine import Engine, settle_heap
 from .knowledge import Problem, check_knowledge
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ class Reloader:
                     k.ok, k.problems, k.failed_at = False, shown, time.time()
                 return False
             self.service.engine = engine  # atomic: in-flight questions keep the engine they read
+            settle_heap()
             self.reloads += 1
             entries = len(engine.kb.entries)
             logger.info(

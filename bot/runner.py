@@ -68,6 +68,9 @@ def run(names: list[str], options: RunOptions, log_enabled: bool | None = None, 
         logger.info("running %s (%s)", ", ".join(names), why)
     service = RoleDiff.from_settings(core, log_enabled=log_enabled)
     service.open_log()  # create or upgrade the log's database before serving, not on the first question
+    from .engine import settle_heap
+
+    settle_heap()  # the index out of the garbage collector's full passes
     metrics.enable()
     metrics.watch_log(service.log)
     try:

@@ -169,3 +169,18 @@ def test_autocomplete_ranks_knowledge_questions(engine: Engine) -> None:
     top_entries = {e.topic for e in engine.kb.entries for q in e.questions if q in choices[:3]}
     assert "salary" in top_entries
     assert len(engine.complete("")) <= 25
+
+
+def test_settle_heap_freezes_what_is_built_and_unfreezes_first() -> None:
+    import gc
+
+    from bot.engine import settle_heap
+
+    try:
+        settle_heap()
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        settle_heap()  # a reload: the earlier objects are unfrozen, collected, frozen again
+        assert gc.get_freeze_count() <= frozen + 1000
+    finally:
+        gc.unfreeze()
