@@ -202,6 +202,7 @@ _REFERS_TO_IT = re.compile(
     r"\b(?:in|for|about|with|on|to|at|of|into|learn|need|use|explain|do|does|did|own|owns|handle|handles) "
     r"(?:it|that|this)\b|\b(?:that|this) (?:one|role|job|part|stuff|too)\b"
 )
+_THAT = re.compile(r"\b(?:that|this|thats)\b")
 # How a message that continues a conversation starts ("and data scientists?",
 # "what about MLEs?", "same for ML engineers").
 _FOLLOW_UP_CUE = re.compile(
@@ -726,7 +727,15 @@ class Engine:
         tokens, corrected = self.tokens(cleaned)
         if previous is not None and previous.topic != ABOUT_TOPIC and previous.tokens:
             said = " ".join(strip_vocative(fold(cleaned)).split())
-            if _GO_ON.fullmatch(said):  # "why?", "like what?": the last answer again
+            # "why?", "like what?", and a question about "that" in everyday
+            # words ("is that a good thing?", "why does that matter?"): the
+            # last answer again
+            about_that = (
+                _QUESTION.search(cleaned.strip()) is not None
+                and _THAT.search(said) is not None
+                and all(tok in STEMMED_GENERIC and tok not in STEMMED_TOPIC_GENERIC for tok in tokens)
+            )
+            if _GO_ON.fullmatch(said) or about_that:
                 result = self.decide(self.analyse_tokens(list(previous.tokens), corrected, cleaned))
                 if isinstance(result, Answer):
                     return replace(result, tokens=previous.tokens)

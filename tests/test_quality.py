@@ -333,6 +333,11 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         [("do ML engineers need statistics?", "skills"), ("how much?", "skills")],
         [("how do DS and MLE work together?", "working-together"), ("like what?", "working-together")],
         [("what's the difference between DS and MLE", "difference"), ("longer please", "difference")],
+        # a question about "that" in everyday words is about the last answer
+        [
+            ("do startups have separate DS and MLE roles?", "team-structure"),
+            ("is that a good thing?", "team-structure"),
+        ],
         # "which has more ...": of the two roles just talked about
         [("is the MLE job market growing?", "demand"), ("which one has better job security?", "demand")],
         # a correction: what follows "I meant" is the question
