@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -232,7 +233,8 @@ async def test_run_http_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     finally:
         if proc.returncode is None:
             proc.kill()
-            await proc.wait()
+            with contextlib.suppress(TimeoutError):  # bounded: an unread pipe would hold wait() forever
+                await asyncio.wait_for(proc.wait(), 10)
         await fake.close()
 
 
@@ -259,5 +261,6 @@ async def test_run_socket_mode_answers_and_stops_on_sigterm(tmp_path: Path) -> N
     finally:
         if proc.returncode is None:
             proc.kill()
-            await proc.wait()
+            with contextlib.suppress(TimeoutError):  # bounded: an unread pipe would hold wait() forever
+                await asyncio.wait_for(proc.wait(), 10)
         await fake.close()

@@ -7,6 +7,7 @@ still answers afterwards."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import resource
@@ -252,7 +253,31 @@ async def start_server(tmp_path: Path, fake: FakeSlack, **env: str) -> tuple[asy
         lines.append(line)
         m = re.search(r"serving http://127\.0\.0\.1:(\d+)/slack/events", line)
         if m:
+            # From here on stderr is read as it comes: a pipe left unread fills,
+            # pauses, and then neither the server's writes nor (in asyncio, which
+            # waits for the pipes to close) proc.wait() ever finish.
+            out: list[bytes] = []
+            _DRAINS[proc] = (asyncio.create_task(_drain(proc.stderr, out)), out)
             return proc, int(m.group(1))
+
+
+_DRAINS: dict[asyncio.subprocess.Process, tuple[asyncio.Task[None], list[bytes]]] = {}
+
+
+async def _drain(stream: asyncio.StreamReader, out: list[bytes]) -> None:
+    while chunk := await stream.read(65536):
+        out.append(chunk)
+
+
+async def end(proc: asyncio.subprocess.Process) -> None:
+    """Kill the server if it still runs, and stop reading it (bounded: never hangs the test)."""
+    if proc.returncode is None:
+        proc.kill()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), 10)
+    drain = _DRAINS.pop(proc, None)
+    if drain is not None:
+        drain[0].cancel()
 
 
 async def open_idle(port: int, n: int) -> list[asyncio.StreamWriter]:
@@ -283,10 +308,12 @@ async def healthz_soon(port: int, within: float) -> int:
 
 
 async def stop(proc: asyncio.subprocess.Process) -> str:
+    """SIGTERM; what the server wrote to stderr after it started serving."""
     proc.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(proc.wait(), 15) == 0
-    assert proc.stderr is not None
-    return (await proc.stderr.read()).decode()
+    task, out = _DRAINS.pop(proc)
+    await asyncio.wait_for(task, 10)
+    return b"".join(out).decode()
 
 
 async def test_300_idle_connections_with_256_descriptors_healthz_answers(tmp_path: Path) -> None:
@@ -304,9 +331,7 @@ async def test_300_idle_connections_with_256_descriptors_healthz_answers(tmp_pat
         assert "Traceback" not in err and "out of system resource" not in err
         assert len(err.splitlines()) <= 6, err  # signed in, serving, one line about the cap
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await end(proc)
         await fake.close()
 
 
@@ -330,7 +355,5 @@ async def test_out_of_descriptors_is_logged_once_and_the_server_recovers(tmp_pat
         assert "out of file descriptors" in accept_lines[0]
         assert len(err.splitlines()) <= 10, err[-3000:]
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await end(proc)
         await fake.close()

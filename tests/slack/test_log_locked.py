@@ -4,6 +4,7 @@ how many rows it could not write, once, with the cause (SQLite and PostgreSQL)."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import signal
 import sys
@@ -60,5 +61,6 @@ async def test_server_stopped_while_the_database_is_locked_reports_the_exact_los
     finally:
         if proc.returncode is None:
             proc.kill()
-            await proc.wait()
+            with contextlib.suppress(TimeoutError):  # bounded: an unread pipe would hold wait() forever
+                await asyncio.wait_for(proc.wait(), 10)
         await fake.close()
