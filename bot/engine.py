@@ -420,9 +420,10 @@ class Index:
         self.known_words = frozenset(targets | body_words | STOPWORDS | GENERIC)
         self.known_stems = frozenset(stem(w) for w in self.known_words)
         by_shape: dict[tuple[str, int], list[str]] = {}
-        # "waht" is a typo too. On a tie (as many edits, as long) the word the
-        # knowledge is asked with most wins ("what", not "want"; "toos" is
-        # "tool", not "took"), then an everyday word, then the first in order.
+        # "waht" is a typo too. On a tie (as many edits) the word the
+        # knowledge is asked with most wins ("what", not "want"; "deloys" is
+        # "deploys", not the shorter "delays"), then the shorter, then an
+        # everyday word, then the first in order.
         asked_words: dict[str, int] = {}
         for entry in self.entries:
             for phrase in (*entry.questions, entry.title, *entry.keywords):
@@ -484,6 +485,7 @@ class Engine:
                 if (size == n or not (w.startswith(word) or word.startswith(w)))
                 and (n >= t.typo_role_len or w not in ROLE_SHORTHANDS)
             ]
+            choices.sort(key=lambda w: -idx.target_freq.get(w, 0))  # stable: ties keep shorter first
             hit = process.extractOne(word, choices, scorer=OSA.distance, processor=None, score_cutoff=limit)
             return word if hit is None else str(hit[0])
 

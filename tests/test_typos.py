@@ -2,8 +2,8 @@
 must pick what an OSA scan over every correction target picks, with the
 same rules (same first letter, within the edit limit, a word that is another
 with letters added or cut at the end is not a typo of it, short words never
-become a role's shorthand, ties: shorter, then the word the knowledge is
-asked with most, then everyday words, then alphabetical). A guard for any faster index of the targets."""
+become a role's shorthand, ties: the word the knowledge is asked with most,
+then shorter, then everyday words, then alphabetical). A guard for any faster index of the targets."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def reference(engine: Engine, word: str) -> str:
             continue  # "miles" is not "mles"
         d = OSA.distance(word, w)
         if d <= limit:
-            key = (d, len(w), -engine.index.target_freq.get(w, 0), w not in STOPWORDS, w)
+            key = (d, -engine.index.target_freq.get(w, 0), len(w), w not in STOPWORDS, w)
             if best is None or key < best:
                 best = key
     return word if best is None else best[-1]
@@ -136,5 +136,6 @@ def test_short_words_never_become_a_role_shorthand(engine: Engine) -> None:
 def test_on_a_tie_the_word_the_knowledge_is_asked_with_most_wins(engine: Engine) -> None:
     fix = engine._corrector({})
     assert fix("waht") == "what"  # not "want" or "wait": one edit each, as long
+    assert fix("deloys") == "deploys"  # not the shorter "delays"
     freq = engine.index.target_freq
     assert freq.get("what", 0) > freq.get("want", 0)
