@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,9 @@ class RoleDiffProcess:
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
-    async def start(cls, tmp_path: Path, *args: str, env: dict[str, str]) -> RoleDiffProcess:
+    async def start(
+        cls, tmp_path: Path, *args: str, env: dict[str, str], preexec_fn: Callable[[], None] | None = None
+    ) -> RoleDiffProcess:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -48,6 +51,7 @@ class RoleDiffProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            preexec_fn=preexec_fn,  # e.g. a resource limit for the child
         )
         return cls(proc)
 

@@ -7,12 +7,9 @@ still answers afterwards."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import resource
-import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,6 +23,7 @@ from adapters.slack.http import HttpLimits, build_web_app, guarded_server, serve
 from adapters.slack.settings import SlackSettings
 from bot.log import InteractionLog
 from bot.service import RoleDiff
+from tests.runproc import RoleDiffProcess
 from tests.slack.conftest import HttpBot
 from tests.slack.fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, command_fields
 from tests.slack.test_cli import clean_env
@@ -223,61 +221,27 @@ async def test_at_the_cap_idle_connections_make_room_and_healthz_answers(
 # -- item 2 as the issue found it: `role-diff run slack --http` with 256 file descriptors ---------
 
 
-async def start_server(tmp_path: Path, fake: FakeSlack, **env: str) -> tuple[asyncio.subprocess.Process, int]:
-    """`role-diff run slack --http --port 0` limited to 256 open files; returns it and its port."""
+SERVING = r"serving http://127\.0\.0\.1:(\d+)/slack/events"
+
+
+async def start_server(tmp_path: Path, fake: FakeSlack, **env: str) -> tuple[RoleDiffProcess, int]:
+    """`role-diff run slack --http --port 0` limited to 256 open files; returns it and its port.
+    Its stderr is read as it comes (a full, unread pipe would stall the server, and asyncio's
+    proc.wait() waits for the pipes to close)."""
 
     def limit_files() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
 
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        "slack",
-        "--http",
-        "--port",
-        "0",
-        cwd=tmp_path,
+    server = await RoleDiffProcess.start(
+        tmp_path,
+        *("run", "slack", "--http", "--port", "0"),
         env=clean_env(
             SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url, **env
         ),
-        stderr=asyncio.subprocess.PIPE,
         preexec_fn=limit_files,
     )
-    assert proc.stderr is not None
-    lines: list[str] = []
-    while True:
-        line = (await asyncio.wait_for(proc.stderr.readline(), 20)).decode()
-        assert line, "the server stopped: " + "".join(lines)
-        lines.append(line)
-        m = re.search(r"serving http://127\.0\.0\.1:(\d+)/slack/events", line)
-        if m:
-            # From here on stderr is read as it comes: a pipe left unread fills,
-            # pauses, and then neither the server's writes nor (in asyncio, which
-            # waits for the pipes to close) proc.wait() ever finish.
-            out: list[bytes] = []
-            _DRAINS[proc] = (asyncio.create_task(_drain(proc.stderr, out)), out)
-            return proc, int(m.group(1))
-
-
-_DRAINS: dict[asyncio.subprocess.Process, tuple[asyncio.Task[None], list[bytes]]] = {}
-
-
-async def _drain(stream: asyncio.StreamReader, out: list[bytes]) -> None:
-    while chunk := await stream.read(65536):
-        out.append(chunk)
-
-
-async def end(proc: asyncio.subprocess.Process) -> None:
-    """Kill the server if it still runs, and stop reading it (bounded: never hangs the test)."""
-    if proc.returncode is None:
-        proc.kill()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(proc.wait(), 10)
-    drain = _DRAINS.pop(proc, None)
-    if drain is not None:
-        drain[0].cancel()
+    m = await server.wait_line(SERVING)
+    return server, int(m.group(1))
 
 
 async def open_idle(port: int, n: int) -> list[asyncio.StreamWriter]:
@@ -307,31 +271,30 @@ async def healthz_soon(port: int, within: float) -> int:
             await asyncio.sleep(0.2)
 
 
-async def stop(proc: asyncio.subprocess.Process) -> str:
+async def stop(server: RoleDiffProcess) -> str:
     """SIGTERM; what the server wrote to stderr after it started serving."""
-    proc.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(proc.wait(), 15) == 0
-    task, out = _DRAINS.pop(proc)
-    await asyncio.wait_for(task, 10)
-    return b"".join(out).decode()
+    code, _ = await server.stop(timeout=15)
+    assert code == 0, server.stderr
+    serving = next(i for i, line in enumerate(server.lines) if re.search(SERVING, line))
+    return "".join(server.lines[serving + 1 :])
 
 
 async def test_300_idle_connections_with_256_descriptors_healthz_answers(tmp_path: Path) -> None:
     """The default cap is under the descriptor limit: the idle connections are held off
     and /healthz answers while they try."""
     fake = await FakeSlack().start()
-    proc, port = await start_server(tmp_path, fake)
+    server, port = await start_server(tmp_path, fake)
     try:
         idle = await open_idle(port, 300)
         assert len(idle) >= 250
         assert await healthz_soon(port, within=3) == 200
         for writer in idle:
             writer.close()
-        err = await stop(proc)
+        err = await stop(server)
         assert "Traceback" not in err and "out of system resource" not in err
         assert len(err.splitlines()) <= 6, err  # signed in, serving, one line about the cap
     finally:
-        await end(proc)
+        await server.kill()
         await fake.close()
 
 
@@ -341,19 +304,19 @@ async def test_out_of_descriptors_is_logged_once_and_the_server_recovers(tmp_pat
     idle connections time out, /healthz answers again."""
     fake = await FakeSlack().start()
     # 4 s: long enough for 300 connections to be open at once even on a busy machine
-    proc, port = await start_server(tmp_path, fake, SLACK_HTTP_MAX_CONNECTIONS="1000", SLACK_HTTP_TIMEOUT="4")
+    server, port = await start_server(tmp_path, fake, SLACK_HTTP_MAX_CONNECTIONS="1000", SLACK_HTTP_TIMEOUT="4")
     try:
         idle = await open_idle(port, 300)
         await asyncio.sleep(2.5)  # accept keeps failing and being retried meanwhile
         assert await healthz_soon(port, within=20) == 200
         for writer in idle:
             writer.close()
-        err = await stop(proc)
+        err = await stop(server)
         assert "Traceback" not in err
         accept_lines = [line for line in err.splitlines() if "cannot accept connections" in line]
         assert 1 <= len(accept_lines) <= 2, err[-3000:]
         assert "out of file descriptors" in accept_lines[0]
         assert len(err.splitlines()) <= 10, err[-3000:]
     finally:
-        await end(proc)
+        await server.kill()
         await fake.close()
