@@ -8,6 +8,7 @@ The token is never printed or logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -63,13 +64,22 @@ async def serve(settings: DiscordSettings, service: RoleDiff, runtime: Runtime) 
                 run = asyncio.create_task(bot.start(settings.token))
                 ready = asyncio.create_task(started())
                 stop = asyncio.create_task(runtime.stop.wait())
+                closed_mid_run = False
                 try:
                     await asyncio.wait({run, stop}, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     ready.cancel()
                     stop.cancel()
                     if not run.done():
+                        closed_mid_run = True
                         await bot.close()
+                if closed_mid_run:
+                    # Stopped (another platform failed, or SIGTERM) while start()
+                    # was still running: whatever it was doing, such as a
+                    # request on the session close() just shut, ends here.
+                    with contextlib.suppress(Exception):
+                        await run
+                    return 0
                 await run  # raises what start() raised
         except discord.LoginFailure:
             return fail(REJECTED)
