@@ -299,10 +299,14 @@ class Index:
         # How firmly an entry is asked with a word: 1 - exp(-phrasings using it / tau).
         supports: list[dict[str, float]] = []
         self.uses: list[dict[str, int]] = []  # phrasings using a word (keywords count 2)
+        # Surface words by how often the knowledge is asked with them (typo ties).
+        asked_words: dict[str, int] = {}
         for ei, entry in enumerate(self.entries):
             vocab: set[str] = set()
             for phrase in (*entry.questions, entry.title, *entry.keywords):
-                targets.update(fold(phrase).split())
+                for w in fold(phrase).split():
+                    asked_words[w] = asked_words.get(w, 0) + 1
+                    targets.add(w)
             word_count: dict[str, int] = {}
             own: list[tuple[int, list[str]]] = []
             for qn, phrase in enumerate((*entry.questions, entry.title)):
@@ -406,9 +410,16 @@ class Index:
         # entries' stories, does not make a question in scope.
         for entry in self.entries:
             named.update(content_tokens(entry.title))
-        self.topic_vocab = frozenset(
-            t for t in self.asked_vocab if t in named or any(uses.get(t, 0) >= 2 for uses in self.uses)
-        )
+        # The most phrasings of one entry a word is used in, and how many entries are asked with it.
+        self.max_uses: dict[str, int] = {}
+        self.asked_df: dict[str, int] = {}
+        for uses in self.uses:
+            for w, n in uses.items():
+                self.max_uses[w] = max(self.max_uses.get(w, 0), n)
+        for vocab in entry_vocab:
+            for w in vocab:
+                self.asked_df[w] = self.asked_df.get(w, 0) + 1
+        self.topic_vocab = frozenset(t for t in self.asked_vocab if t in named or self.max_uses.get(t, 0) >= 2)
         self.q_sets: list[frozenset[str]] = [frozenset(text.split()) for text in self.q_text]
         self.q_norm: list[float] = [
             math.sqrt(sum(self.idf[w] ** 2 for w in text.split())) or 1.0 for text in self.q_text
@@ -424,11 +435,6 @@ class Index:
         # knowledge is asked with most wins ("what", not "want"; "deloys" is
         # "deploys", not the shorter "delays"), then the shorter, then an
         # everyday word, then the first in order.
-        asked_words: dict[str, int] = {}
-        for entry in self.entries:
-            for phrase in (*entry.questions, entry.title, *entry.keywords):
-                for w in fold(phrase).split():
-                    asked_words[w] = asked_words.get(w, 0) + 1
         self.target_freq = asked_words
         for w in sorted(targets | STOPWORDS, key=lambda w: (-asked_words.get(w, 0), w not in STOPWORDS, w)):
             if len(w) >= 4 and not w.isdigit():
@@ -505,7 +511,7 @@ class Engine:
     def _most_about(self, entry_id: str, tok: str) -> bool:
         """Whether no entry is asked with a word more often than this one."""
         idx = self.index
-        most = max(uses.get(tok, 0) for uses in idx.uses)
+        most = idx.max_uses.get(tok, 0)
         return most > 0 and idx.uses[idx.entry_index[entry_id]].get(tok, 0) == most
 
     def _known_topic(self, tok: str) -> bool:
@@ -886,7 +892,7 @@ class Engine:
         # of the knowledge's ("salary", "skills"), or two ("thanks, have a good
         # day" names a day, not the day-to-day; "what's a good laptop" a laptop).
         # topic words that tell an entry apart ("ml" is asked of every entry)
-        telling = [tok for tok in own_topic if sum(tok in v for v in idx.entry_vocab) * 3 <= len(idx.entries)]
+        telling = [tok for tok in own_topic if idx.asked_df.get(tok, 0) * 3 <= len(idx.entries)]
         loose = (
             all_known
             and all(self._topic_word(tok) or tok in STEMMED_GENERIC for tok in known_rest)
