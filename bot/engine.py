@@ -733,8 +733,8 @@ class Engine:
         `follow_up_tokens`)."""
         cleaned, _ = clean_input(text)
         tokens, corrected = self.tokens(cleaned)
+        said = " ".join(strip_vocative(fold(cleaned)).split())  # its words, the bot's name dropped
         if previous is not None and previous.topic != ABOUT_TOPIC and previous.tokens:
-            said = " ".join(strip_vocative(fold(cleaned)).split())
             # "why?", "like what?", and a question about "that" in everyday
             # words ("is that a good thing?", "why does that matter?"): the
             # last answer again
@@ -749,9 +749,9 @@ class Engine:
                     return replace(result, tokens=previous.tokens)
         if not tokens:
             return Decline(0.0, (), "empty")
-        tokens = self._implied_roles(cleaned, tokens)
+        tokens = self._implied_roles(said, tokens)
         if previous is not None:
-            borrowed = self.follow_up_tokens(cleaned, tokens, previous)
+            borrowed = self.follow_up_tokens(said, tokens, previous)
             if borrowed is not None:
                 result = self.decide(self.analyse_tokens(borrowed, corrected, cleaned))
                 # "what about data engineers?", "and how much do software
@@ -766,13 +766,14 @@ class Engine:
             return replace(result, tokens=a.tokens)
         return result
 
-    def _implied_roles(self, cleaned: str, tokens: list[str]) -> list[str]:
+    def _implied_roles(self, said: str, tokens: list[str]) -> list[str]:
         """A question naming no role, made only of words that in this bot ask
         about the roles ("difference", "example", "salary") and everyday
         words, is about both roles: "tell me the main difference in one
-        sentence", "got an example?". Not "how much do I earn" (the asker's own),
-        "how much do they make" (someone unnamed), a how-to, or one with any other word ("difference between bagging
-        and boosting")."""
+        sentence", "got an example?". Not "how much do I earn" (the asker's
+        own), "how much do they make" (someone unnamed), a how-to, or one with
+        any other word ("difference between bagging and boosting"). `said`:
+        the message's words, folded, the bot's name dropped."""
         idx = self.index
         if any(tok in ROLE_TOKENS or tok == SELF for tok in tokens):
             return tokens
@@ -780,7 +781,6 @@ class Engine:
             return tokens
         if not all(tok in idx.vocab and (tok in STEMMED_GENERIC or tok in STEMMED_TOPIC_GENERIC) for tok in tokens):
             return tokens
-        said = " ".join(strip_vocative(fold(cleaned)).split())
         said = _TELL_ME.sub(" ", said)  # "tell me the main difference" is not about the asker
         if _ASKERS_OWN.search(said) or _HOW_TO.match(said) or _REFERS_BACK.intersection(said.split()):
             return tokens
@@ -834,9 +834,10 @@ class Engine:
             views.append(toks)
         return views
 
-    def follow_up_tokens(self, cleaned: str, tokens: list[str], previous: Turn) -> list[str] | None:
+    def follow_up_tokens(self, said: str, tokens: list[str], previous: Turn) -> list[str] | None:
         """What a follow-up asks once completed from the previous turn, or
-        None when it stands alone or cannot borrow.
+        None when it stands alone or cannot borrow. `said`: the message's
+        words, folded, the bot's name dropped.
 
         - A role and nothing of its own ("and data scientists?", "what about
           MLEs?", "ML engineers?"), or a role and "it"/"that" ("do data
@@ -859,7 +860,7 @@ class Engine:
         all_known = len(known_rest) == len(rest)
         own_topic = [tok for tok in known_rest if self._topic_word(tok)]
         topical = own_topic or [tok for tok in known_rest if tok in STEMMED_TOPIC_GENERIC]
-        words = strip_vocative(fold(cleaned)).split()
+        words = said.split()
         # "which should I pick then?": "then" at the end refers back too
         cue = _FOLLOW_UP_CUE.match(" ".join(words)) is not None or words[-1:] == ["then"]
         refers = bool(_REFERS_BACK.intersection(words))
