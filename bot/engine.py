@@ -76,7 +76,7 @@ from .text import (
 class Thresholds:
     """Every tuning knob of the matcher, in one place (tuned on ../shared/eval)."""
 
-    answer: float = 55.0  # final score needed to answer
+    answer: float = 62.0  # final score needed to answer
     answer_without_role: float = 68.0  # ... when the question names no role
     suggest: float = 36.0  # final score for a "did you mean" suggestion
     coverage_with_role: float = 0.5  # share of query words the knowledge knows
@@ -129,6 +129,15 @@ class Thresholds:
     # An entry is about one role when at least this share of its phrasings
     # naming a role name that one alone (and none the other alone).
     own_role_share: float = 0.75
+    # A naive-Bayes vote over all the words of every phrasing (and, for less,
+    # the answer's): which of the scored entries a question's words are most
+    # likely drawn from. Fuzzy matching weighs every word of the closest
+    # phrasing; this weighs each word by how much it tells the entries apart,
+    # across all their phrasings (long and misspelt questions keep their ask).
+    nb_weight: float = 0.2  # its share of the final score, beside fuzz, overlap and cosine
+    nb_alpha: float = 0.1  # additive smoothing of word counts
+    nb_body: float = 0.3  # an answer word counts this much of a phrasing's
+    nb_scale: float = 1.0  # posterior = softmax(mean log-likelihood per word x scale) over the scored entries
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -277,6 +286,8 @@ class Index:
         idf_floor: float = 0.1,
         support_tau: float = 0.0,
         own_role_share: float = 0.75,
+        nb_alpha: float = 0.1,
+        nb_body: float = 0.3,
     ) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.entry_index: dict[str, int] = {e.id: i for i, e in enumerate(self.entries)}
@@ -440,6 +451,27 @@ class Index:
             if len(w) >= 4 and not w.isdigit():
                 by_shape.setdefault((w[0], len(w)), []).append(w)
         self.targets_by_shape: dict[tuple[str, int], tuple[str, ...]] = {k: tuple(v) for k, v in by_shape.items()}
+        # Naive Bayes: per entry, a word's count is the phrasings (and title,
+        # keywords) using it, plus nb_body if its answer does.
+        self.nb_alpha = nb_alpha
+        self.nb_counts: list[dict[str, float]] = []
+        for ei, entry in enumerate(self.entries):
+            counts: dict[str, float] = {}
+            for phrase in (*entry.questions, entry.title, *entry.keywords):
+                for w in set(content_tokens(phrase)):
+                    counts[w] = counts.get(w, 0.0) + 1.0
+            for w in self.body_all[ei]:
+                counts[w] = counts.get(w, 0.0) + nb_body
+            self.nb_counts.append(counts)
+        self.nb_vocab = frozenset(w for c in self.nb_counts for w in c)
+        self.nb_words = len(self.nb_vocab)
+        self.nb_total: list[float] = [sum(c.values()) for c in self.nb_counts]
+        self.nb_logp: list[dict[str, float]] = []
+        self.nb_unseen: list[float] = []
+        for counts, total in zip(self.nb_counts, self.nb_total, strict=True):
+            denom = total + nb_alpha * self.nb_words
+            self.nb_logp.append({w: math.log((n + nb_alpha) / denom) for w, n in counts.items()})
+            self.nb_unseen.append(math.log(nb_alpha / denom))
 
 
 class Engine:
@@ -447,7 +479,16 @@ class Engine:
         self.kb = kb
         self.t = thresholds
         t = thresholds
-        self.index = Index(kb.entries, t.generic_weight, t.idf_smoothing, t.idf_floor, t.support_tau, t.own_role_share)
+        self.index = Index(
+            kb.entries,
+            t.generic_weight,
+            t.idf_smoothing,
+            t.idf_floor,
+            t.support_tau,
+            t.own_role_share,
+            t.nb_alpha,
+            t.nb_body,
+        )
         # Typo corrections already worked out, word -> word (the index never
         # changes, so neither do they; a dict's get and set are atomic).
         self._fixes: dict[str, str] = {}
@@ -646,13 +687,15 @@ class Engine:
         if len(best_fuzz) > t.scored_entries:  # a large knowledge: the closest entries only
             kept = sorted(best_fuzz.items(), key=lambda item: (-item[1], item[0]))[: t.scored_entries]
             best_fuzz = dict(kept)
+        nb = self._nb_posterior(tokens, best_fuzz, leave_out) if t.nb_weight else {}
         unknown = idx.unknown_idf * t.unknown_weight
         total_idf = sum(idx.idf.get(t, unknown) for t in tokens)
         cosine = self._best_cosine(tokens, cands)
         known_set = frozenset(known)
         body_weight = {w: t.body_weight * idx.idf[w] for w in known}
-        norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight
+        norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight + t.nb_weight
         fuzz_weight, overlap_weight, cosine_weight = t.fuzz_weight, t.overlap_weight * 100, t.cosine_weight * 100
+        nb_weight = t.nb_weight * 100
         support_idf, entry_ids = idx.support_idf, idx.entry_ids
         scored: list[Score] = []
         asked_roles = PERSON_ROLES.intersection(known)
@@ -664,7 +707,7 @@ class Engine:
             hits += sum(map(body_weight.__getitem__, known_set & body_vocab[ei]))
             overlap = hits / total_idf
             cos = cosine.get(ei, 0.0)
-            final = fuzz_weight * fz + overlap_weight * overlap + cosine_weight * cos
+            final = fuzz_weight * fz + overlap_weight * overlap + cosine_weight * cos + nb_weight * nb.get(ei, 0.0)
             scored.append(Score(entry_ids[ei], final / norm, fz, overlap, cos))
         _rank(scored)
         return Analysis(
@@ -703,6 +746,35 @@ class Engine:
             if best is None or score > best[1]:
                 best = (idx.entries[ei].id, score)
         return best
+
+    def _nb_posterior(self, tokens: list[str], entries: Iterable[int], leave_out: int | None) -> dict[int, float]:
+        """Per entry (of `entries`), the naive-Bayes posterior that the
+        question's words are drawn from its phrasings, the entries equally
+        likely beforehand. The log-likelihood is taken per word (times
+        `nb_scale`), so a long message is not more certain for being long.
+        `leave_out`: a phrasing not counted (the self-check)."""
+        idx = self.index
+        words = [w for w in tokens if w in idx.nb_vocab]
+        if not words:
+            return {}
+        left = idx.q_entry[leave_out] if leave_out is not None else None
+        ll: dict[int, float] = {}
+        for ei in entries:
+            if ei == left:
+                assert leave_out is not None
+                gone = idx.q_sets[leave_out]
+                counts = idx.nb_counts[ei]
+                denom = idx.nb_total[ei] - len(gone) + idx.nb_alpha * idx.nb_words
+                ll[ei] = sum(math.log((counts.get(w, 0.0) - (w in gone) + idx.nb_alpha) / denom) for w in words)
+                continue
+            logp, unseen = idx.nb_logp[ei], idx.nb_unseen[ei]
+            ll[ei] = sum(logp.get(w, unseen) for w in words)
+        if not ll:
+            return {}
+        scale = self.t.nb_scale / len(words)
+        top = max(ll.values())
+        odds = {ei: math.exp((v - top) * scale) for ei, v in ll.items()}
+        return odds
 
     def _best_cosine(self, tokens: list[str], cands: list[int]) -> dict[int, float]:
         """Per entry, the best IDF-weighted cosine between the question and
