@@ -113,6 +113,7 @@ class Thresholds:
     lone_word_fuzz: float = 85.0
     role_only_fuzz: float = 88.0  # fuzz that answers a question of role names alone
     no_role_fuzz: float = 86.0  # fuzz needed when a question names no role and does not ask who
+    no_role_final: float = 90.0  # ... or this final score (fuzz, overlap, cosine and vote together)
     runners_up: int = 3  # next-best entries looked at for "related"
     second_part_depth: int = 8  # entries looked at for the second part of a question
     second_part_share: float = 0.6  # IDF share of the left-over topic words it must know
@@ -1004,13 +1005,16 @@ class Engine:
         role_only = a.has_role and a.domain_words == 0 and len(a.tokens) - len(a.known) <= 1
         if best < need_score and not (role_only and best_fuzz >= t.role_only_fuzz) and not self._clear_lead(a):
             return Decline(best, suggestions, "low-score")
-        if not a.has_role and not a.asks_who and a.domain_words == 1 and best_fuzz < t.lone_word_fuzz:
+        # Naming no role: a close phrasing answers (fuzz), or an entry whose
+        # every part agrees (the final score).
+        close = best >= t.no_role_final
+        if not a.has_role and not a.asks_who and a.domain_words == 1 and best_fuzz < t.lone_word_fuzz and not close:
             return Decline(best, suggestions, "low-score")
         # Naming no role and not asking who does something, a question is
         # most often about a technique or a tool ("how do I version my code
         # with git", "what is feature engineering"): only a close phrasing
         # answers it.
-        if not a.has_role and not a.asks_who and best_fuzz < t.no_role_fuzz:
+        if not a.has_role and not a.asks_who and best_fuzz < t.no_role_fuzz and not close:
             return Decline(best, suggestions, "low-score")
         runners = tuple(
             by_id[s[0]]
