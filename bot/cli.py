@@ -350,14 +350,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
         f"  role {a.has_role}  domain {a.has_domain}"
     )
     t = engine.t
-    norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight
+    norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight + t.nb_weight
     print(
-        f"final = ({t.fuzz_weight} x fuzz + {t.overlap_weight} x 100 x overlap + {t.cosine_weight} x 100 x cosine)"
-        f" / {norm:g}; answer at {t.answer:g} with a role named, {t.answer_without_role:g} without"
+        f"final = ({t.fuzz_weight} x fuzz + {t.overlap_weight} x 100 x overlap + {t.cosine_weight} x 100 x cosine"
+        f" + {t.nb_weight} x 100 x vote) / {norm:g}; answer at {t.answer:g} with a role named,"
+        f" {t.answer_without_role:g} without"
     )
     for sc in a.scores[:8]:
         print(
-            f"  {sc.final:6.1f}  fuzz {sc.fuzz:5.1f}  overlap {sc.overlap:4.2f}  cosine {sc.cosine:4.2f}  {sc.entry_id}"
+            f"  {sc.final:6.1f}  fuzz {sc.fuzz:5.1f}  overlap {sc.overlap:4.2f}  cosine {sc.cosine:4.2f}"
+            f"  vote {sc.vote:4.2f}  {sc.entry_id}"
         )
     result = engine.decide(a)
     print(f"decision:  {type(result).__name__} {getattr(result, 'reason', '')}".rstrip())

@@ -18,13 +18,18 @@ decline with suggestions):
    similarity), the best phrasing per entry; blended with the IDF share of the
    question's words the entry is asked with (a word counts by how many of the
    entry's phrasings use it, so one incidental word cannot carry a match) and
-   the IDF cosine with the closest phrasing. A long message's question
-   sentences are scored too and blended in: the ask weighs as much as the story.
+   the IDF cosine with the closest phrasing, and a naive-Bayes vote over all
+   the entry's phrasings (how likely the question's words are drawn from them,
+   relative to the likeliest entry: a word counts by how well it tells entries
+   apart, which carries long and misspelt questions that no single phrasing is
+   close to). A long message's question sentences are scored too and blended
+   in: the ask weighs as much as the story.
 3. Gates keep filler from carrying a match: the question must be *about*
    something the knowledge covers (a role name, or a topic word such as
    "mlops" or "analogy"), most of its words must be known, and a question that
    names no role and does not ask who does something ("how do I version my code
-   with git", "what is feature engineering") needs a close phrasing. Questions
+   with git", "what is feature engineering") needs a close phrasing (or every
+   part of the score agreeing: `no_role_final`). Questions
    to the bot itself ("who are you", "what can you do") are matched word for
    word against the `about` entry's phrasings, so small talk ("how are you") is
    declined.
@@ -253,6 +258,7 @@ class Score(NamedTuple):
     fuzz: float  # rapidfuzz similarity with the entry's closest phrasing (token set and sort)
     overlap: float  # IDF share of the question's words the entry knows (phrasings, keywords; answer for less)
     cosine: float  # IDF cosine with the entry's closest phrasing
+    vote: float = 0.0  # naive-Bayes likelihood of the question's words, relative to the likeliest scored entry's
 
 
 @dataclass(frozen=True)
@@ -708,8 +714,9 @@ class Engine:
             hits += sum(map(body_weight.__getitem__, known_set & body_vocab[ei]))
             overlap = hits / total_idf
             cos = cosine.get(ei, 0.0)
-            final = fuzz_weight * fz + overlap_weight * overlap + cosine_weight * cos + nb_weight * nb.get(ei, 0.0)
-            scored.append(Score(entry_ids[ei], final / norm, fz, overlap, cos))
+            vote = nb.get(ei, 0.0)
+            final = fuzz_weight * fz + overlap_weight * overlap + cosine_weight * cos + nb_weight * vote
+            scored.append(Score(entry_ids[ei], final / norm, fz, overlap, cos, vote))
         _rank(scored)
         return Analysis(
             tuple(tokens),
@@ -881,6 +888,7 @@ class Engine:
                     max(sc.fuzz, vs.fuzz),
                     max(sc.overlap, vs.overlap),
                     max(sc.cosine, vs.cosine),
+                    max(sc.vote, vs.vote),
                 )
             )
         _rank(scored)

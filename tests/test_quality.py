@@ -404,3 +404,61 @@ def test_a_long_message_with_a_clear_lead_is_answered_below_the_usual_score(engi
     assert isinstance(strict.match(LONG_PAY), Decline)
     # a short question at the same score is not
     assert not engine._clear_lead(engine.analyse("ML engineer pay, same band?"))
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        (
+            "At my company nobody owns the nightly jobs that pull raw tables, check them and load features;"
+            " airflow dags break every week. Is keeping that running DS work or MLE work?",
+            "data-pipelines",
+        ),
+        (
+            "Quick one from a product manager: when the churn model drifts and its accuracy drops months after"
+            " launch, who is supposed to notice and fix it, the data scientist or the ML engineer?",
+            "mlops",
+        ),
+        (
+            "I'm a physics postdoc with lots of maths and some python. Thinking about leaving academia. Would"
+            " data science or ML engineering suit me better, and how would I even decide?",
+            "choosing",
+        ),
+        (
+            "Been a DS for three years, mostly notebooks and dashboards. I want to move over to the MLE side of"
+            " the team. What should I learn first to make that jump?",
+            "switching",
+        ),
+    ],
+)
+def test_a_long_story_then_an_ask_is_answered_by_what_it_asks(engine: Engine, text: str, topic: str) -> None:
+    assert topic_of(engine, text) == topic
+
+
+def test_the_vote_weighs_words_across_all_of_an_entrys_phrasings(engine: Engine) -> None:
+    """The naive-Bayes vote: the likeliest entry gets 1, the others less; and
+    in the self-check, a phrasing left out no longer counts for its entry."""
+    idx = engine.index
+    every = range(len(idx.entries))
+    for text, entry_id in [
+        ("who keeps the airflow dags and etl jobs running", "data-pipelines"),
+        ("is the pay higher for one of them", "salary"),
+        ("an analogy to explain them both", "analogy"),
+    ]:
+        votes = engine._nb_posterior(text.split(), every, None)
+        assert max(votes.values()) == 1.0
+        best = max(votes, key=votes.__getitem__)
+        assert idx.entries[best].id == entry_id, (text, idx.entries[best].id)
+    # Leaving a phrasing out lowers its entry's vote on the phrasing's own
+    # words, against any other entry (votes are relative, so compare two).
+    lower = 0
+    left_out = [qi for qi, unique in idx.q_unique.items() if unique][:40]
+    assert left_out
+    for qi in left_out:
+        words = sorted(idx.q_sets[qi])
+        own = idx.q_entry[qi]
+        other = (own + 1) % len(idx.entries)
+        with_it = engine._nb_posterior(words, [own, other], None)
+        without = engine._nb_posterior(words, [own, other], qi)
+        lower += without[own] / without[other] < with_it[own] / with_it[other]
+    assert lower == len(left_out)
