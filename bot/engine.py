@@ -140,6 +140,10 @@ class Thresholds:
     # likely drawn from. Fuzzy matching weighs every word of the closest
     # phrasing; this weighs each word by how much it tells the entries apart,
     # across all their phrasings (long and misspelt questions keep their ask).
+    # A follow-up declined alone is answered, at this score, by the entry it
+    # gets with the conversation's roles when that entry is of the previous
+    # turn's topic ("is Scala worth learning?" after the tools answer).
+    continuing_answer: float = 55.0
     nb_weight: float = 0.2  # its share of the final score, beside fuzz, overlap and cosine
     nb_alpha: float = 0.1  # additive smoothing of word counts
     nb_body: float = 0.3  # an answer word counts this much of a phrasing's
@@ -220,6 +224,8 @@ _REFERS_TO_IT = re.compile(
 _THAT = re.compile(r"\b(?:that|this|thats)\b")
 # How a message that continues a conversation starts ("and data scientists?",
 # "what about MLEs?", "same for ML engineers").
+# A follow-up that sets a role against the one just asked about.
+_COMPARES = re.compile(r"^(?:and |but |so )?(?:vs|versus|compared (?:to|with)|as opposed to|from)\b")
 _FOLLOW_UP_CUE = re.compile(
     r"^(?:and|but|or|also|plus|so|then|what about|how about|what of|same for|same with|same question for"
     r"|same thing for|for|vs|versus|compared to|compared with|how does that compare for|what if|now for)\b"
@@ -844,7 +850,35 @@ class Engine:
         result = self.decide(a)
         if isinstance(result, Answer):
             return replace(result, tokens=a.tokens)
+        if previous is not None:
+            going_on = self._going_on(cleaned, said, tokens, corrected, previous)
+            if going_on is not None:
+                return going_on
         return result
+
+    def _going_on(
+        self, cleaned: str, said: str, tokens: list[str], corrected: dict[str, str], previous: Turn
+    ) -> Answer | None:
+        """A follow-up that stays on the conversation's topic, in words of its
+        own ("is Scala worth learning?", "how often is that done?" after
+        retraining): answered when, with the conversation's roles, its best
+        entry is of the previous turn's topic. Not a how-to of one's own ("how
+        do I write a flask app?") nor one with a word the knowledge is not
+        asked with ("and how much do nurses make?")."""
+        if previous.topic == ABOUT_TOPIC or not tokens or _HOW_TO.match(said):
+            return None
+        if any(not self._known_topic(tok) for tok in tokens if tok not in ROLE_TOKENS):
+            return None
+        roles = [tok for tok in tokens if tok in PERSON_ROLES] or list(previous.roles) or sorted(PERSON_ROLES)
+        toks = list(dict.fromkeys([*tokens, *roles]))
+        b = self.analyse_message(cleaned, toks, corrected)
+        if not b.scores or b.coverage < self.t.coverage_with_role:
+            return None
+        first = b.scores[0]
+        entry = self.kb.by_id[first.entry_id]
+        if entry.topic != previous.topic or first.final < self.t.continuing_answer:
+            return None
+        return Answer(entry, round(first.final, 1), (), tokens=b.tokens)
 
     def _implied_roles(self, said: str, tokens: list[str]) -> list[str]:
         """A question naming no role, made only of words that in this bot ask
@@ -953,6 +987,9 @@ class Engine:
                 return None  # it names its own topic: it stands alone
             if not (cue or short or refers_topic):
                 return None
+            if _COMPARES.match(" ".join(words)):
+                # "vs a DS?", "and from an ML engineer?" after one role: both
+                roles = list(dict.fromkeys([*previous.roles, *roles]))
             return list(dict.fromkeys([*roles, *kept, *known_rest]))
         if not topical:
             # "what about big companies?" after startups: words of the knowledge's

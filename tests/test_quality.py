@@ -189,6 +189,15 @@ CONVERSATIONS = [
         ("are DS and MLE separate roles at startups?", "team-structure"),
         ("what about large companies like Amazon?", "team-structure"),
     ],
+    # on the same topic in words of its own, naming no role
+    [("what programming languages do ML engineers use?", "tools"), ("is julia worth picking up?", "tools")],
+    [
+        ("do data scientists write production code?", "production-code"),
+        ("what makes code ready for production?", "production-code"),
+    ],
+    # the other role set against the one just asked about
+    [("what does an ML engineer do?", "ml-engineer"), ("versus a data scientist?", "difference")],
+    [("what is a data scientist?", "data-scientist"), ("compared to an MLE?", "difference")],
 ]
 
 
@@ -220,6 +229,9 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "so what should I cook for dinner",
         "what's a good laptop for ML?",
         "any good GPU for ML work?",
+        "how do I write a web scraper in python?",
+        "and how much do plumbers make?",
+        "is it worth buying a new phone?",
     ],
 )
 def test_context_never_turns_an_off_topic_follow_up_into_an_answer(engine: Engine, off_topic: str) -> None:
