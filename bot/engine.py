@@ -485,6 +485,13 @@ class Index:
             denom = total + nb_alpha * self.nb_words
             self.nb_logp.append({w: math.log((n + nb_alpha) / denom) for w, n in counts.items()})
             self.nb_unseen.append(math.log(nb_alpha / denom))
+        # What a word an entry is asked with adds over an unseen one, and the
+        # entry's words as a set (a question meets few of them).
+        self.nb_gain: list[dict[str, float]] = [
+            {w: lp - unseen for w, lp in logp.items()}
+            for logp, unseen in zip(self.nb_logp, self.nb_unseen, strict=True)
+        ]
+        self.nb_sets: list[frozenset[str]] = [frozenset(c) for c in self.nb_counts]
 
 
 class Engine:
@@ -762,30 +769,38 @@ class Engine:
         return best
 
     def _nb_posterior(self, tokens: list[str], entries: Iterable[int], leave_out: int | None) -> dict[int, float]:
-        """Per entry (of `entries`), the naive-Bayes posterior that the
-        question's words are drawn from its phrasings, the entries equally
-        likely beforehand. The log-likelihood is taken per word (times
-        `nb_scale`), so a long message is not more certain for being long.
-        `leave_out`: a phrasing not counted (the self-check)."""
+        """Per entry (of `entries`), the naive-Bayes likelihood that the
+        question's words are drawn from its phrasings, relative to the
+        likeliest of `entries` (which gets 1). The log-likelihood is taken
+        per word (times `nb_scale`), so a long message is not more certain
+        for being long. `leave_out`: a phrasing not counted (the self-check)."""
         idx = self.index
-        words = [w for w in tokens if w in idx.nb_vocab]
-        if not words:
+        counted: dict[str, int] = {}
+        for w in tokens:
+            if w in idx.nb_vocab:
+                counted[w] = counted.get(w, 0) + 1
+        if not counted:
             return {}
+        n_words = sum(counted.values())
+        asked = frozenset(counted)
         left = idx.q_entry[leave_out] if leave_out is not None else None
         ll: dict[int, float] = {}
+        nb_gain, nb_sets, nb_unseen = idx.nb_gain, idx.nb_sets, idx.nb_unseen
         for ei in entries:
             if ei == left:
                 assert leave_out is not None
                 gone = idx.q_sets[leave_out]
                 counts = idx.nb_counts[ei]
                 denom = idx.nb_total[ei] - len(gone) + idx.nb_alpha * idx.nb_words
-                ll[ei] = sum(math.log((counts.get(w, 0.0) - (w in gone) + idx.nb_alpha) / denom) for w in words)
+                ll[ei] = sum(
+                    n * math.log((counts.get(w, 0.0) - (w in gone) + idx.nb_alpha) / denom) for w, n in counted.items()
+                )
                 continue
-            logp, unseen = idx.nb_logp[ei], idx.nb_unseen[ei]
-            ll[ei] = sum(logp.get(w, unseen) for w in words)
+            gain = nb_gain[ei]
+            ll[ei] = n_words * nb_unseen[ei] + sum(gain[w] * counted[w] for w in asked & nb_sets[ei])
         if not ll:
             return {}
-        scale = self.t.nb_scale / len(words)
+        scale = self.t.nb_scale / n_words
         top = max(ll.values())
         odds = {ei: math.exp((v - top) * scale) for ei, v in ll.items()}
         return odds

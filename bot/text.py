@@ -218,7 +218,7 @@ _add("phd", "phd", "ph d", "doctorate")
 _add("degree", "degree", "degrees", "bachelor", "bachelors", "bsc")
 _add("year", "yrs", "yr", "years", "year")
 _add("experience", "exp", "experience", "experienced", "yoe")
-_add("you", "u", "ya", "yourself")
+_add("you", "u", "ya", "yourself", "r u", "r you", "u r", "are u")  # "what r u": "r" alone is the R language
 _add("your", "ur", "yours")
 _add("analogy", "analogy", "analogies", "metaphor", "metaphors")
 _add("define", "definition", "definitions", "define", "defined", "defining", "meaning of", "job description")
@@ -240,6 +240,7 @@ _add("fullstack", "full stack", "fullstack")
 _add("fullstack datascientist", "full stack data scientist", "full stack data scientists", "fullstack data scientist")
 _add("cicd", "cicd", "ci cd", "continuous integration", "continuous deployment", "continuous delivery")
 _add("etl", "etl", "elt", "extract transform load")
+_add("data engineer", "data eng", "data engs")
 _add("responsible", "in charge of")
 # The bot itself, by any name: "what can this bot do", "how does role-diff work".
 _add(SELF, "bot", "chatbot", "this bot", "the bot", "role diff", "roldiff", "roles diff", "roledif")
@@ -315,6 +316,11 @@ _add(
     "briefly",
     "short version",
     "one liner",
+    *(
+        f"in {n} {unit}"
+        for n in ("1", "2", "3", "4", "5", "one", "two", "three", "four", "five", "a couple of", "a couple")
+        for unit in ("line", "lines", "sentence", "sentences", "word", "words", "bullets", "points")
+    ),
     "quick list",
     "wise",  # "tools-wise", "pay-wise"
     # chat spellings of question words, and tails that ask for a yes or no

@@ -37,6 +37,13 @@ def topic_of(engine: Engine, text: str) -> str | None:
         ("quick question: how do data scientists and ML engineers differ?", "difference"),
         ("yo bot what tools do ML engineers use", "tools"),
         ("ok bot, how much do data scientists make?", "salary"),
+        # how long the answer should be says nothing about what is asked
+        ("explain mlops in 3 sentences", "mlops"),
+        ("ds vs mle in two lines pls", "difference"),
+        # chat spellings: "r u" is "are you", "data eng" a data engineer; "R" alone stays the language
+        ("what r u", "about"),
+        ("data eng vs ml eng, whats the diff", "other-roles"),
+        ("do data scientists still use R?", "tools"),
     ],
 )
 def test_chat_talk_is_filler(engine: Engine, text: str, topic: str) -> None:
