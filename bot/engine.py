@@ -222,10 +222,12 @@ _REFERS_TO_IT = re.compile(
     r"(?:it|that|this)\b|\b(?:that|this) (?:one|role|job|part|stuff|too)\b"
 )
 _THAT = re.compile(r"\b(?:that|this|thats)\b")
-# How a message that continues a conversation starts ("and data scientists?",
-# "what about MLEs?", "same for ML engineers").
+# ... and "is it common?", "is it worth it?" (not "what time is it")
+_IS_IT = re.compile(r"^(?:(?:so|and|but|ok|okay|hmm) )*(?:is|was|isnt|wasnt) it\b")
 # A follow-up that sets a role against the one just asked about.
 _COMPARES = re.compile(r"^(?:and |but |so )?(?:vs|versus|compared (?:to|with)|as opposed to|from)\b")
+# How a message that continues a conversation starts ("and data scientists?",
+# "what about MLEs?", "same for ML engineers").
 _FOLLOW_UP_CUE = re.compile(
     r"^(?:and|but|or|also|plus|so|then|what about|how about|what of|same for|same with|same question for"
     r"|same thing for|for|vs|versus|compared to|compared with|how does that compare for|what if|now for)\b"
@@ -841,7 +843,7 @@ class Engine:
             # last answer again
             about_that = (
                 _QUESTION.search(cleaned.strip()) is not None
-                and _THAT.search(said) is not None
+                and (_THAT.search(said) is not None or _IS_IT.match(said) is not None)
                 and all(tok in STEMMED_GENERIC and tok not in STEMMED_TOPIC_GENERIC for tok in tokens)
             )
             if _GO_ON.fullmatch(said) or about_that:

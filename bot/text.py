@@ -385,6 +385,8 @@ describe description definition define defined meaning mean means real word word
 kind kinds type types sort sorts lot lots many much should shall
 salary income ai made built created create creator programmed
 employ employs employer employed employee boss computer human robot
+normal common usual unusual fine true false fair realistic possible impossible likely unlikely rare weird
+standard reasonable expected mistake
 """.split()
 )
 # The second group above are everyday words the knowledge also uses: "what's

@@ -202,6 +202,9 @@ CONVERSATIONS = [
         ("do data scientists write production code?", "production-code"),
         ("what makes code ready for production?", "production-code"),
     ],
+    # "is it ...?" in everyday words asks about what was just answered
+    [("can an ML engineer move back into data science?", "switching"), ("is it unusual?", "switching")],
+    [("do data scientists deploy their own models?", "deployment"), ("is that normal?", "deployment")],
     # the other role set against the one just asked about
     [("what does an ML engineer do?", "ml-engineer"), ("versus a data scientist?", "difference")],
     [("what is a data scientist?", "data-scientist"), ("compared to an MLE?", "difference")],
@@ -239,6 +242,8 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "how do I write a web scraper in python?",
         "and how much do plumbers make?",
         "is it worth buying a new phone?",
+        "what time is it?",
+        "is it lunch time yet?",
     ],
 )
 def test_context_never_turns_an_off_topic_follow_up_into_an_answer(engine: Engine, off_topic: str) -> None:
