@@ -118,6 +118,7 @@ class Thresholds:
     lone_word_fuzz: float = 85.0
     role_only_fuzz: float = 88.0  # fuzz that answers a question of role names alone
     no_role_fuzz: float = 86.0  # fuzz needed when a question names no role and does not ask who
+    who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
     no_role_final: float = 90.0  # ... or this final score (fuzz, overlap, cosine and vote together)
     runners_up: int = 3  # next-best entries looked at for "related"
     second_part_depth: int = 8  # entries looked at for the second part of a question
@@ -1071,6 +1072,10 @@ class Engine:
         # every part agrees (the final score).
         close = best >= t.no_role_final
         if not a.has_role and not a.asks_who and a.domain_words == 1 and best_fuzz < t.lone_word_fuzz and not close:
+            return Decline(best, suggestions, "low-score")
+        # Asking who, on one topic word and no role ("who deploys models?"):
+        # a higher score ("who am I speaking with" is small talk).
+        if not a.has_role and a.asks_who and a.domain_words == 1 and best < t.who_lone_answer:
             return Decline(best, suggestions, "low-score")
         # Naming no role and not asking who does something, a question is
         # most often about a technique or a tool ("how do I version my code

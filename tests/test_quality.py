@@ -115,6 +115,9 @@ def test_questions_about_the_bot_itself(engine: Engine, text: str) -> None:
         "what are you feeling today",
         "thanks for your help",
         "what is your favourite colour",
+        # asking who, on one word the knowledge happens to know
+        "who am I speaking with",
+        "can you tell me who is calling me",
     ],
 )
 def test_small_talk_to_the_bot_is_declined(engine: Engine, text: str) -> None:
