@@ -351,7 +351,7 @@ be because been before being below between both but by can cant could couldn did
 dont down during each either else even ever every exactly explain explained few for from further get gets
 getting give go goes going gonna got had has have having he her here hers him his how hows i id if im in
 into is isn it its itll just kind kinda know let lets like ll me mean means might mine more most much must
-my myself need no nor not now of off on once one only or other others our ours out over own pretty quick
+my myself need no nor not now of off on once one only or other others our ours out over pretty quick
 quickly rather re really s same say says see seem seems she should shouldn so some someone somebody
 something sort still such summarize summarise sure t tell than that thats the their theirs them then there
 theres these they thing things think this those though through to too two under understand until up us ve

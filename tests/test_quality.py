@@ -149,6 +149,9 @@ def test_near_misses_from_the_ml_domain_are_declined(engine: Engine, text: str) 
         ("who builds the data pipelines for production models", "data-pipelines"),
         # one topic word is enough when the question asks who
         ("whose job is ETL, honestly", "data-pipelines"),
+        # what a role owns is that role's own entry
+        ("what does an MLE own in a team?", "ml-engineer"),
+        ("what does a data scientist own on the team", "data-scientist"),
     ],
 )
 def test_asking_who_is_a_question_about_roles(engine: Engine, text: str, topic: str) -> None:
