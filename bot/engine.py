@@ -118,6 +118,7 @@ class Thresholds:
     lone_word_fuzz: float = 85.0
     role_only_fuzz: float = 88.0  # fuzz that answers a question of role names alone
     no_role_fuzz: float = 86.0  # fuzz needed when a question names no role and does not ask who
+    same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
     no_role_final: float = 90.0  # ... or this final score (fuzz, overlap, cosine and vote together)
     runners_up: int = 3  # next-best entries looked at for "related"
@@ -857,7 +858,11 @@ class Engine:
         if previous is not None:
             borrowed = self.follow_up_tokens(said, tokens, previous)
             if borrowed is not None:
-                result = self.decide(self.analyse_tokens(borrowed, corrected, cleaned))
+                analysed = self.analyse_tokens(borrowed, corrected, cleaned)
+                same = self._same_for_role(tokens, analysed, previous)
+                if same is not None:
+                    return same
+                result = self.decide(analysed)
                 # "what about data engineers?", "and how much do software
                 # developers make?": about other people, answered only by the
                 # entry asked about them most
@@ -873,6 +878,21 @@ class Engine:
             if going_on is not None:
                 return going_on
         return result
+
+    def _same_for_role(self, tokens: list[str], a: Analysis, previous: Turn) -> Answer | None:
+        """A follow-up of a role alone ("and for DS?", "same for MLEs?")
+        asks the last answer's question of that role: the same entry when it
+        is not about one role and still scores (not a new entry that the
+        previous words fit better with the new role)."""
+        if not self.t.same_for_role or not tokens or any(tok not in PERSON_ROLES for tok in tokens):
+            return None
+        ei = self.index.entry_index.get(previous.entry_id)
+        if ei is None or self.index.entry_role[ei] is not None:
+            return None
+        score = next((sc for sc in a.scores if sc.entry_id == previous.entry_id), None)
+        if score is None or score.final < self.t.answer:
+            return None
+        return Answer(self.kb.by_id[previous.entry_id], round(score.final, 1), (), tokens=a.tokens)
 
     def _going_on(
         self, cleaned: str, said: str, tokens: list[str], corrected: dict[str, str], previous: Turn

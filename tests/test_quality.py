@@ -492,3 +492,25 @@ def test_the_vote_weighs_words_across_all_of_an_entrys_phrasings(engine: Engine)
         without = engine._nb_posterior(words, [own, other], qi)
         lower += without[own] / without[other] < with_it[own] / with_it[other]
     assert lower == len(left_out)
+
+
+def test_a_role_alone_keeps_the_last_entry_unless_it_is_about_one_role(engine: Engine) -> None:
+    """'and for DS?' after an education answer stays on education even when
+    the last question's words, with the new role, fit another entry better;
+    after an entry about one role it moves to the other role's entry."""
+    from bot.engine import Score
+
+    a = engine.analyse("what courses are good for becoming a data scientist?")
+    ranked = (Score("skills", 80.0, 80.0, 0.8, 0.5, 1.0), Score("education", 75.0, 75.0, 0.7, 0.5, 0.9))
+    a = replace(a, scores=ranked)
+    after_education = Turn("education", ("cours", "mlengineer"), "education", ("mlengineer",))
+    same = engine._same_for_role(["datascientist"], a, after_education)
+    assert isinstance(same, Answer) and same.entry.id == "education"
+    # a topic of its own, a weak score, or an entry about one role: not kept
+    assert engine._same_for_role(["datascientist", "salary"], a, after_education) is None
+    weak = replace(a, scores=(ranked[0], Score("education", 40.0, 40.0, 0.3, 0.1, 0.2)))
+    assert engine._same_for_role(["datascientist"], weak, after_education) is None
+    after_role = Turn("ml-engineer", ("mlengineer",), "ml-engineer", ("mlengineer",))
+    own = replace(a, scores=(ranked[0], Score("ml-engineer", 75.0, 75.0, 0.7, 0.5, 0.9)))
+    assert engine.index.entry_role[engine.index.entry_index["ml-engineer"]] == "mlengineer"
+    assert engine._same_for_role(["datascientist"], own, after_role) is None
