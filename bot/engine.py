@@ -118,6 +118,7 @@ class Thresholds:
     lone_word_fuzz: float = 85.0
     role_only_fuzz: float = 88.0  # fuzz that answers a question of role names alone
     no_role_fuzz: float = 86.0  # fuzz needed when a question names no role and does not ask who
+    unasked_weight: float = 1.0
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
     no_role_final: float = 90.0  # ... or this final score (fuzz, overlap, cosine and vote together)
@@ -180,7 +181,12 @@ _QUESTION = re.compile(
 )
 _ASKS_WHO = re.compile(r"\b(?:who|whos|whose|whom)\b")
 _ASKS_WHO_OF_BOT = re.compile(r"\b(?:who|whos|whose|whom)(?: \w+){0,3} (?:you|your|u|ur)\b")
-_HOW_TO = re.compile(r"^(?:how (?:do|can|could|should|would|might) (?:i|we|you|one)|how to|how is|how are)\b")
+_HOW_TO = re.compile(
+    r"^(?:(?:ok|okay|so|and|but|hmm|right|cool|also|now|then) )*"
+    r"(?:how (?:do|can|could|should|would|might) (?:i|we|you|one)|how to|how is|how are"
+    # ... and a task for the bot ("can you write me a github actions yaml")
+    r"|(?:can|could|would|will) (?:you|u) (?:please |pls )?(?:write|make|build|fix|generate|create|code|draft|debug))\b"
+)
 # Everyday words that name a topic outright, even in a message without a cue.
 _NAMED_TOPICS = frozenset(
     stem(w) for w in "salary income skills tools titles careers demand market responsibilities".split()
@@ -713,7 +719,9 @@ class Engine:
             best_fuzz = dict(kept)
         nb = self._nb_posterior(tokens, best_fuzz, leave_out) if t.nb_weight else {}
         unknown = idx.unknown_idf * t.unknown_weight
-        total_idf = sum(idx.idf.get(t, unknown) for t in tokens)
+        unasked = t.unasked_weight
+        asked_vocab = idx.asked_vocab
+        total_idf = sum(idx.idf[w] if w in asked_vocab else idx.idf.get(w, unknown) * unasked for w in tokens)
         cosine = self._best_cosine(tokens, cands)
         known_set = frozenset(known)
         body_weight = {w: t.body_weight * idx.idf[w] for w in known}

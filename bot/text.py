@@ -295,6 +295,16 @@ _add(
     "dude",
     "mate",
     "asking for a friend",
+    # acknowledgements: a message of nothing else is not a question
+    "makes sense",
+    "make sense",
+    "that makes sense",
+    "got it",
+    "gotcha",
+    "i see",
+    "fair enough",
+    "understood",
+    "noted",
     # a correction of the last question: what follows is the question
     "no i meant",
     "no i mean",

@@ -250,6 +250,10 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "is it worth buying a new phone?",
         "what time is it?",
         "is it lunch time yet?",
+        "ok so how do I write a Makefile for my project",
+        "can you write me a terraform script for a model endpoint",
+        "makes sense, thanks!",
+        "got it, cheers",
     ],
 )
 def test_context_never_turns_an_off_topic_follow_up_into_an_answer(engine: Engine, off_topic: str) -> None:
@@ -440,8 +444,8 @@ def test_a_long_message_with_a_clear_lead_is_answered_below_the_usual_score(engi
     ("text", "topic"),
     [
         (
-            "At my company nobody owns the nightly jobs that pull raw tables, check them and load features;"
-            " airflow dags break every week. Is keeping that running DS work or MLE work?",
+            "At my company the nightly jobs that pull raw tables, check them and load features break every"
+            " week and nobody wants them. Should the data scientists or the ML engineers own those ETL pipelines?",
             "data-pipelines",
         ),
         (
