@@ -118,7 +118,11 @@ class Thresholds:
     lone_word_fuzz: float = 85.0
     role_only_fuzz: float = 88.0  # fuzz that answers a question of role names alone
     no_role_fuzz: float = 86.0  # fuzz needed when a question names no role and does not ask who
-    unasked_weight: float = 1.0
+    # A word the knowledge is never asked with (only in answers, or not at
+    # all: "biggest", "roughly") counts this much of its IDF in the share of
+    # the question's words an entry knows: rare in the knowledge is not
+    # rare in English.
+    unasked_weight: float = 0.5
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
     no_role_final: float = 90.0  # ... or this final score (fuzz, overlap, cosine and vote together)
