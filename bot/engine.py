@@ -202,7 +202,9 @@ _GO_ON = re.compile(
     r"(?:why|why not|why so|why is that|how so|how come|how much|how|like what|such as|what do you mean|meaning"
     r"|explain|elaborate|go on|tell me more|more|more please|longer|longer please|in more detail|more detail"
     r"|more details|details|another one|got another one|another|any other|any others|anything else|what else"
-    r"|then what|and then|really|seriously|is that so|how does that work|in what way)"
+    r"|then what|and then|really|seriously|is that so|how does that work|in what way"
+    r"|examples|example|an example|any examples|for example|for instance|got an example|got examples"
+    r"|(?:can|could) you give (?:me )?(?:an example|examples)|give me an example|how often|how long)"
     r"(?: please| pls| then| too)?"
 )
 # Words that, in this bot, are about the two roles even when no role is
