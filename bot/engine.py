@@ -229,6 +229,15 @@ _OTHER_PEOPLE = frozenset(
 _REFERS_BACK = frozenset("they them their theirs these those each both either he she his her".split())
 # ... and by which it refers back to what was asked ("do DS need to learn it too?").
 _REFERS_TO_TOPIC = frozenset("it its that this".split())
+# ... and "one" as the thing asked about ("do DS need one too?"), not "which one"
+_ONE = re.compile(
+    r"(?<!\bwhich )(?<!\beach )(?<!\beither )(?<!\bany )(?<!\bno )(?<!\bthe )(?<!\bthis )(?<!\bthat )\bones?\b"
+)
+# A follow-up that only narrows the last question ("at senior level?", "in
+# India specifically?", "for juniors?").
+_FRAGMENT = re.compile(
+    r"^(?:and |but |so |ok |what about |how about )?(?:at|in|for|with|without|on|during|outside|within) "
+)
 # ... said as the object of the question ("got an analogy for that?", "what
 # would I do all day in it?"), not as a dummy subject ("what day is it today").
 _REFERS_TO_IT = re.compile(
@@ -1031,7 +1040,7 @@ class Engine:
         # "which should I pick then?": "then" at the end refers back too
         cue = _FOLLOW_UP_CUE.match(" ".join(words)) is not None or words[-1:] == ["then"]
         refers = bool(_REFERS_BACK.intersection(words))
-        refers_topic = bool(_REFERS_TO_TOPIC.intersection(words))
+        refers_topic = bool(_REFERS_TO_TOPIC.intersection(words)) or _ONE.search(" ".join(words)) is not None
         short = len(words) <= self.t.follow_up_max_words
         kept = [tok for tok in previous.tokens if tok not in PERSON_ROLES]
         if roles:
@@ -1043,6 +1052,10 @@ class Engine:
                 # "vs a DS?", "and from an ML engineer?" after one role: both
                 roles = list(dict.fromkeys([*previous.roles, *roles]))
             return list(dict.fromkeys([*roles, *kept, *known_rest]))
+        if topical and all_known and _FRAGMENT.match(" ".join(words)) and len(words) <= self.t.follow_up_max_words + 2:
+            # "at senior level?", "in India specifically?" after a question
+            # about pay: the last question, narrowed
+            return list(dict.fromkeys([*previous.tokens, *known_rest]))
         if not topical:
             # "what about big companies?" after startups: words of the knowledge's
             # topics, or of the entry just answered ("big companies like google":

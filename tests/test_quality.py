@@ -208,6 +208,10 @@ CONVERSATIONS = [
         ("do data scientists write production code?", "production-code"),
         ("what makes code ready for production?", "production-code"),
     ],
+    # "one" as what was asked about; a fragment that narrows the last question
+    [("do ML engineers need a masters degree?", "education"), ("do data scientists need one?", "education")],
+    [("how much do ML engineers make?", "salary"), ("in big tech?", "salary")],
+    [("what tools do data scientists use?", "tools"), ("for deep learning?", "tools")],
     # "examples?", "how long?": go on about the last answer
     [("how do ML engineers monitor models in production?", "mlops"), ("got an example?", "mlops")],
     [("can a data scientist switch to ML engineering?", "switching"), ("how long?", "switching")],
