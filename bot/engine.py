@@ -117,6 +117,7 @@ class Thresholds:
     # a question the knowledge holds ("explain it with an analogy").
     lone_word_fuzz: float = 85.0
     role_only_fuzz: float = 88.0  # fuzz that answers a question of role names alone
+    role_only_unknown: int = 0  # ... with at most this many words the knowledge does not know
     no_role_fuzz: float = 86.0  # fuzz needed when a question names no role and does not ask who
     # A word the knowledge is never asked with (only in answers, or not at
     # all: "biggest", "roughly") counts this much of its IDF in the share of
@@ -1112,7 +1113,7 @@ class Engine:
         # Role names and nothing else the knowledge knows ("DS vs MLE in one
         # sentence"): the fuzzy match alone decides, when it is close, since
         # role names weigh next to nothing in the overlap.
-        role_only = a.has_role and a.domain_words == 0 and len(a.tokens) - len(a.known) <= 1
+        role_only = a.has_role and a.domain_words == 0 and len(a.tokens) - len(a.known) <= t.role_only_unknown
         if best < need_score and not (role_only and best_fuzz >= t.role_only_fuzz) and not self._clear_lead(a):
             return Decline(best, suggestions, "low-score")
         # Naming no role: a close phrasing answers (fuzz), or an entry whose

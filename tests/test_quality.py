@@ -525,3 +525,11 @@ def test_a_role_alone_keeps_the_last_entry_unless_it_is_about_one_role(engine: E
     own = replace(a, scores=(ranked[0], Score("ml-engineer", 75.0, 75.0, 0.7, 0.5, 0.9)))
     assert engine.index.entry_role[engine.index.entry_index["ml-engineer"]] == "mlengineer"
     assert engine._same_for_role(["datascientist"], own, after_role) is None
+
+
+@pytest.mark.parametrize("text", ["ML engineer socks", "data scientist pets", "data scientists sneakers"])
+def test_a_role_and_a_word_the_knowledge_does_not_know_is_not_answered_by_the_role(engine: Engine, text: str) -> None:
+    """A role name and one unknown word: the unknown word may be what is
+    asked (misspelt beyond repair, or off the subject), so the role's entry
+    is not the answer just because the fuzzy match on the role is close."""
+    assert topic_of(engine, text) is None
