@@ -205,7 +205,9 @@ _GO_ON = re.compile(
     r"|more details|details|another one|got another one|another|any other|any others|anything else|what else"
     r"|then what|and then|really|seriously|is that so|how does that work|in what way"
     r"|examples|example|an example|any examples|for example|for instance|got an example|got examples"
-    r"|(?:can|could) you give (?:me )?(?:an example|examples)|give me an example|how often|how long)"
+    r"|(?:can|could) you give (?:me )?(?:an example|examples)|give me an example"
+    r"|(?:how often|how long)(?: (?:does|would|will|is|should|can|do) (?:it|that|this)(?: usually| typically)?"
+    r"(?: take| last| happen| be done| done)?)?)"
     r"(?: please| pls| then| too)?"
 )
 # Words that, in this bot, are about the two roles even when no role is

@@ -215,6 +215,7 @@ CONVERSATIONS = [
     # "examples?", "how long?": go on about the last answer
     [("how do ML engineers monitor models in production?", "mlops"), ("got an example?", "mlops")],
     [("can a data scientist switch to ML engineering?", "switching"), ("how long?", "switching")],
+    [("can an ML engineer move into data science?", "switching"), ("how long would that take?", "switching")],
     # "is it ...?" in everyday words asks about what was just answered
     [("can an ML engineer move back into data science?", "switching"), ("is it unusual?", "switching")],
     [("do data scientists deploy their own models?", "deployment"), ("is that normal?", "deployment")],
