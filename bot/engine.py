@@ -140,6 +140,7 @@ class Thresholds:
     long_words: int = 10
     long_answer: float = 45.0
     long_margin: float = 6.0
+    long_ask: float = 85.0  # ... or its question sentence's best entry, of the same topic, scores this
     # An entry is about one role when at least this share of its phrasings
     # naming a role name that one alone (and none the other alone).
     own_role_share: float = 0.75
@@ -310,6 +311,8 @@ class Analysis:
     # among those asked of the bot, compared word for word, filler included.
     self_match: tuple[str, float] | None = None
     asks_who: bool = False  # "who monitors models?": a question about roles, even unnamed
+    # A long message's question sentence that scored best: its best entry and score.
+    ask: Score | None = None
 
     @property
     def has_domain(self) -> bool:
@@ -990,7 +993,9 @@ class Engine:
                 )
             )
         _rank(scored)
-        return replace(whole, scores=tuple(scored))
+        asks = [v.scores[0] for v in views if v.scores]
+        ask = max(asks, key=lambda sc: sc.final) if asks else None
+        return replace(whole, scores=tuple(scored), ask=ask)
 
     def _ask_views(self, cleaned: str, tokens: list[str]) -> list[list[str]]:
         """A long message tells a story, then asks ("I'm a backend dev with
@@ -1151,7 +1156,11 @@ class Engine:
         first = a.scores[0]
         topic = by_id[first.entry_id].topic
         rival = next((s.final for s in a.scores[1:] if by_id[s.entry_id].topic != topic), 0.0)
-        return first.final - rival >= t.long_margin
+        if first.final - rival >= t.long_margin:
+            return True
+        # what its question sentence asks agrees, and is asked clearly
+        ask = a.ask
+        return ask is not None and ask.final >= t.long_ask and by_id[ask.entry_id].topic == topic
 
     def _second_part(self, a: Analysis, first: Entry) -> Entry | None:
         """The entry that answers what the best one leaves out of a question

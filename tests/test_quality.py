@@ -534,3 +534,23 @@ def test_a_role_and_a_word_the_knowledge_does_not_know_is_not_answered_by_the_ro
     asked (misspelt beyond repair, or off the subject), so the role's entry
     is not the answer just because the fuzzy match on the role is close."""
     assert topic_of(engine, text) is None
+
+
+def test_a_long_message_whose_question_sentence_agrees_is_answered(engine: Engine) -> None:
+    """A story dilutes every score alike; when the top entry leads no other
+    topic clearly, the message is still answered if its question sentence's
+    best entry is of the same topic and scores high (`long_ask`)."""
+    from bot.engine import Score
+
+    a = engine.analyse(
+        "I've spent six years in retail banking building credit risk scorecards in SAS, and my team is being"
+        " merged into a bigger analytics group next year. How much do ML engineers earn compared to data scientists?"
+    )
+    assert a.has_role and len(a.tokens) >= engine.t.long_words
+    assert a.ask is not None and a.ask.entry_id == "salary"
+    close = (Score("salary", 50.0, 60.0, 0.4, 0.3, 1.0), Score("demand", 48.0, 60.0, 0.4, 0.3, 0.9))
+    tied = replace(a, scores=close)
+    assert engine._clear_lead(tied)
+    assert not engine._clear_lead(replace(tied, ask=Score("demand", 95.0, 95.0, 1.0, 1.0, 1.0)))
+    assert not engine._clear_lead(replace(tied, ask=Score("salary", engine.t.long_ask - 5, 80.0, 0.8, 0.8, 1.0)))
+    assert not engine._clear_lead(replace(tied, ask=None))
