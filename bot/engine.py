@@ -185,6 +185,8 @@ _QUESTION = re.compile(
     r"\?\s*$|^(?:what|which|who|whom|whose|how|why|when|where|is|are|do|does|did|can|could|should|would|will|am)\b",
     re.IGNORECASE,
 )
+# Where a message to the bot joins two questions ("who are you and who made you?").
+_CLAUSES = re.compile(r"\s*(?:[?!;,.]|\band\b|\balso\b)\s*", re.IGNORECASE)
 _ASKS_WHO = re.compile(r"\b(?:who|whos|whose|whom)\b")
 _ASKS_WHO_OF_BOT = re.compile(r"\b(?:who|whos|whose|whom)(?: \w+){0,3} (?:you|your|u|ur)\b")
 _HOW_TO = re.compile(
@@ -786,19 +788,25 @@ class Engine:
         idx = self.index
         if not idx.self_phrasings:
             return None
-        asked = self_words(cleaned, self._corrector({}))
+        fix = self._corrector({})
+        asked = self_words(cleaned, fix)
+        # "who are you and who made you?": each question of it, too
+        parts = [asked]
+        if len(asked) > 3:
+            parts += [p for p in (self_words(c, fix) for c in _CLAUSES.split(cleaned)) if p and p != asked]
         best: tuple[str, float] | None = None
         for ei, phrasings in idx.self_phrasings:
             vocab = idx.entry_vocab[ei]
             if any(tok not in vocab for tok in tokens):
                 continue  # "what are you feeling today": not what the entry is asked
-            # the entry's closest phrasing (the first of equals, as before)
-            hit = process.extractOne(asked, phrasings, scorer=Indel.normalized_similarity, processor=None)
-            if hit is None:
-                continue
-            score = 100.0 * hit[1]
-            if best is None or score > best[1]:
-                best = (idx.entries[ei].id, score)
+            for part in parts:
+                # the entry's closest phrasing (the first of equals, as before)
+                hit = process.extractOne(part, phrasings, scorer=Indel.normalized_similarity, processor=None)
+                if hit is None:
+                    continue
+                score = 100.0 * hit[1]
+                if best is None or score > best[1]:
+                    best = (idx.entries[ei].id, score)
         return best
 
     def _nb_posterior(self, tokens: list[str], entries: Iterable[int], leave_out: int | None) -> dict[int, float]:

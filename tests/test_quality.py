@@ -94,6 +94,8 @@ def test_a_name_one_letter_off_a_role_is_not_always_the_role() -> None:
     [
         "who are you",
         "who are u?",
+        "who are you and what can you do?",
+        "what are you? where do your answers come from?",
         "what can you do",
         "what can u do?",
         "where does your information come from",
@@ -115,6 +117,7 @@ def test_questions_about_the_bot_itself(engine: Engine, text: str) -> None:
         "what are you feeling today",
         "thanks for your help",
         "what is your favourite colour",
+        "how are you and what did you do this weekend",
         # asking who, on one word the knowledge happens to know
         "who am I speaking with",
         "can you tell me who is calling me",
