@@ -160,6 +160,10 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+# Words of the questions asked of the bot, as characters (Index.self_chars),
+# from the supplementary private use planes; a message's words that no such
+# phrasing has get the characters after them.
+SELF_CHAR_BASE = 0xF0000
 
 
 def settle_heap() -> None:
@@ -430,6 +434,18 @@ class Index:
             for ei, entry in enumerate(self.entries)
             if entry.topic == ABOUT_TOPIC and entry.questions
         ]
+        # ... all in one list, for one extractOne a question, each word one
+        # character (a word-level edit distance, at the speed of strings)
+        self.self_chars: dict[str, str] = {}
+        for _, qs in self.self_phrasings:
+            for q in qs:
+                for w in q:
+                    self.self_chars.setdefault(w, chr(SELF_CHAR_BASE + len(self.self_chars)))
+        self.self_flat: tuple[str, ...] = tuple(
+            "".join(self.self_chars[w] for w in q) for _, qs in self.self_phrasings for q in qs
+        )
+        self.self_flat_entry: list[int] = [ei for ei, qs in self.self_phrasings for _ in qs]
+        self.self_unseen_base = SELF_CHAR_BASE + len(self.self_chars)
         # Words only the entries about the bot itself are asked with ("info", "sources").
         other_vocab = frozenset(
             w for e, v in zip(self.entries, entry_vocab, strict=True) if e.topic != ABOUT_TOPIC for w in v
@@ -794,19 +810,35 @@ class Engine:
         parts = [asked]
         if len(asked) > 3:
             parts += [p for p in (self_words(c, fix) for c in _CLAUSES.split(cleaned)) if p and p != asked]
+        # "what are you feeling today": not what an entry is asked
+        eligible = [ei for ei, _ in idx.self_phrasings if all(tok in idx.entry_vocab[ei] for tok in tokens)]
+        if not eligible:
+            return None
+        if len(eligible) == len(idx.self_phrasings):
+            choices, owner = idx.self_flat, idx.self_flat_entry
+        else:
+            keep = frozenset(eligible)
+            pairs = [(q, ei) for q, ei in zip(idx.self_flat, idx.self_flat_entry, strict=True) if ei in keep]
+            choices, owner = tuple(q for q, _ in pairs), [ei for _, ei in pairs]
+        chars = idx.self_chars
+        unseen: dict[str, str] = {}  # a word no phrasing has: a character of its own
+
+        def encode(words: list[str]) -> str:
+            return "".join(chars.get(w) or unseen.setdefault(w, chr(idx.self_unseen_base + len(unseen))) for w in words)
+
         best: tuple[str, float] | None = None
-        for ei, phrasings in idx.self_phrasings:
-            vocab = idx.entry_vocab[ei]
-            if any(tok not in vocab for tok in tokens):
-                continue  # "what are you feeling today": not what the entry is asked
-            for part in parts:
-                # the entry's closest phrasing (the first of equals, as before)
-                hit = process.extractOne(part, phrasings, scorer=Indel.normalized_similarity, processor=None)
-                if hit is None:
-                    continue
-                score = 100.0 * hit[1]
-                if best is None or score > best[1]:
-                    best = (idx.entries[ei].id, score)
+        for part in map(encode, parts):
+            # the closest phrasing of all (the first of equals: entries in order);
+            # a clause counts only if it beats the whole message
+            cutoff = None if best is None else best[1] / 100.0
+            hit = process.extractOne(
+                part, choices, scorer=Indel.normalized_similarity, processor=None, score_cutoff=cutoff
+            )
+            if hit is None or (best is not None and 100.0 * hit[1] <= best[1]):
+                continue
+            score = 100.0 * hit[1]
+            if best is None or score > best[1]:
+                best = (idx.entries[owner[hit[2]]].id, score)
         return best
 
     def _nb_posterior(self, tokens: list[str], entries: Iterable[int], leave_out: int | None) -> dict[int, float]:
