@@ -557,3 +557,24 @@ def test_a_long_message_whose_question_sentence_agrees_is_answered(engine: Engin
     assert not engine._clear_lead(replace(tied, ask=Score("demand", 95.0, 95.0, 1.0, 1.0, 1.0)))
     assert not engine._clear_lead(replace(tied, ask=Score("salary", engine.t.long_ask - 5, 80.0, 0.8, 0.8, 1.0)))
     assert not engine._clear_lead(replace(tied, ask=None))
+
+
+@pytest.mark.parametrize("text", ["who are you", "what r u", "who made u", "what can this bot do", "how are you"])
+def test_questions_to_the_bot_are_compared_word_for_word(engine: Engine, text: str) -> None:
+    """The about entry's phrasings are compared as strings of one character a
+    word: the score is the word-level Indel similarity, as a brute-force
+    comparison of word lists gives it."""
+    from rapidfuzz.distance import Indel
+
+    from bot.text import clean_input, self_words
+
+    cleaned, _ = clean_input(text)
+    tokens, _ = engine.tokens(cleaned)
+    got = engine._self_match(cleaned, tokens)
+    asked = self_words(cleaned, engine._corrector({}))
+    brute = max(
+        (100.0 * Indel.normalized_similarity(asked, list(q)), -qi)
+        for qi, q in enumerate(q for _, qs in engine.index.self_phrasings for q in qs)
+    )
+    assert got is not None
+    assert got[1] == pytest.approx(brute[0])
