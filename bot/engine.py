@@ -47,7 +47,7 @@ from __future__ import annotations
 import gc
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import NamedTuple
@@ -445,6 +445,12 @@ class Index:
             "".join(self.self_chars[w] for w in q) for _, qs in self.self_phrasings for q in qs
         )
         self.self_flat_entry: list[int] = [ei for ei, qs in self.self_phrasings for _ in qs]
+        # each about entry's phrasings in self_flat: (start, end)
+        self.self_span: dict[int, tuple[int, int]] = {}
+        start = 0
+        for ei, qs in self.self_phrasings:
+            self.self_span[ei] = (start, start + len(qs))
+            start += len(qs)
         self.self_unseen_base = SELF_CHAR_BASE + len(self.self_chars)
         # Words only the entries about the bot itself are asked with ("info", "sources").
         other_vocab = frozenset(
@@ -814,12 +820,16 @@ class Engine:
         eligible = [ei for ei, _ in idx.self_phrasings if all(tok in idx.entry_vocab[ei] for tok in tokens)]
         if not eligible:
             return None
-        if len(eligible) == len(idx.self_phrasings):
-            choices, owner = idx.self_flat, idx.self_flat_entry
-        else:
-            keep = frozenset(eligible)
-            pairs = [(q, ei) for q, ei in zip(idx.self_flat, idx.self_flat_entry, strict=True) if ei in keep]
-            choices, owner = tuple(q for q, _ in pairs), [ei for _, ei in pairs]
+        choices: Sequence[str] = idx.self_flat
+        owner: Sequence[int] = idx.self_flat_entry
+        if len(eligible) < len(idx.self_phrasings):
+            some: list[str] = []
+            theirs: list[int] = []
+            for ei in eligible:
+                start, end = idx.self_span[ei]
+                some += idx.self_flat[start:end]
+                theirs += idx.self_flat_entry[start:end]
+            choices, owner = some, theirs
         chars = idx.self_chars
         unseen: dict[str, str] = {}  # a word no phrasing has: a character of its own
 
