@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
 
@@ -81,8 +83,8 @@ def test_eval_on_the_second_tuning_set(tmp_path: Path) -> None:
     out = run("eval", "--json", str(Path(__file__).parent / "data" / "realistic.tsv"))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
-    assert fig["in_scope_accuracy"] >= 0.79
-    assert fig["wrong_topic_rate"] <= 0.12
+    assert fig["in_scope_accuracy"] >= 0.82
+    assert fig["wrong_topic_rate"] <= 0.09
     assert fig["false_answer_rate"] <= 0.05
 
 
@@ -182,10 +184,10 @@ def test_eval_on_the_forum_style_tuning_set() -> None:
     out = run("eval", "--json", str(Path(__file__).parent / "data" / "tune.tsv"))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
-    assert fig["in_scope_accuracy"] >= 0.72
-    assert fig["wrong_topic_rate"] <= 0.07
+    assert fig["in_scope_accuracy"] >= 0.80
+    assert fig["wrong_topic_rate"] <= 0.05
     follow_ups = fig["parts"]["follow-up turns"]
-    assert follow_ups["in_scope_accuracy"] >= 0.80
+    assert follow_ups["in_scope_accuracy"] >= 0.90
     assert fig["parts"]["kind nearmiss"]["false_answer_rate"] <= 0.05
 
 
@@ -196,8 +198,27 @@ def test_eval_on_tune2() -> None:
     out = run("eval", "--json", str(Path(__file__).parent / "data" / "tune2.tsv"))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
-    assert fig["in_scope_accuracy"] >= 0.74
-    assert fig["wrong_topic_rate"] <= 0.10
-    assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= 0.64
+    assert fig["in_scope_accuracy"] >= 0.82
+    assert fig["wrong_topic_rate"] <= 0.07
+    assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= 0.74
     assert fig["parts"]["kind nearmiss"]["false_answer_rate"] <= 0.05
     assert fig["parts"]["kind offtopic"]["false_answer_rate"] <= 0.10  # "good morning!" gets the overview
+
+
+@pytest.mark.parametrize(
+    ("name", "right", "wrong", "turns"),
+    [("tune3.tsv", 0.67, 0.14, 0.55), ("tune4.tsv", 0.67, 0.14, 0.56)],
+)
+def test_eval_on_the_third_round_tuning_sets(name: str, right: float, wrong: float, turns: float) -> None:
+    """tests/data/tune3.tsv and tune4.tsv: written blind by other hands in
+    the third round (long posts, chat, misspellings, 60 and 70 follow-up
+    conversations, near misses); each measured once before any change used
+    it, tuned on since, so regression guards."""
+    out = run("eval", "--json", str(Path(__file__).parent / "data" / name))
+    assert out.returncode == 0, out.stderr
+    fig = json.loads(out.stdout)
+    assert fig["in_scope_accuracy"] >= right
+    assert fig["wrong_topic_rate"] <= wrong
+    assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= turns
+    assert fig["parts"]["kind nearmiss"]["false_answer_rate"] <= 0.05
+    assert fig["parts"]["kind offtopic"]["false_answer_rate"] <= 0.10
