@@ -869,6 +869,7 @@ class Engine:
         left = idx.q_entry[leave_out] if leave_out is not None else None
         ll: dict[int, float] = {}
         nb_gain, nb_sets, nb_unseen = idx.nb_gain, idx.nb_sets, idx.nb_unseen
+        once = n_words == len(asked)  # no word twice: sum the gains in C
         for ei in entries:
             if ei == left:
                 assert leave_out is not None
@@ -880,7 +881,11 @@ class Engine:
                 )
                 continue
             gain = nb_gain[ei]
-            ll[ei] = n_words * nb_unseen[ei] + sum(gain[w] * counted[w] for w in asked & nb_sets[ei])
+            common = asked & nb_sets[ei]
+            if once:
+                ll[ei] = n_words * nb_unseen[ei] + sum(map(gain.__getitem__, common))
+            else:
+                ll[ei] = n_words * nb_unseen[ei] + sum(gain[w] * counted[w] for w in common)
         if not ll:
             return {}
         scale = self.t.nb_scale / n_words
