@@ -534,17 +534,12 @@ class Index:
         self.nb_vocab = frozenset(w for c in self.nb_counts for w in c)
         self.nb_words = len(self.nb_vocab)
         self.nb_total: list[float] = [sum(c.values()) for c in self.nb_counts]
-        self.nb_logp: list[dict[str, float]] = []
-        self.nb_unseen: list[float] = []
-        for counts, total in zip(self.nb_counts, self.nb_total, strict=True):
-            denom = total + nb_alpha * self.nb_words
-            self.nb_logp.append({w: math.log((n + nb_alpha) / denom) for w, n in counts.items()})
-            self.nb_unseen.append(math.log(nb_alpha / denom))
-        # What a word an entry is asked with adds over an unseen one, and the
-        # entry's words as a set (a question meets few of them).
+        # An unseen word's log-likelihood in each entry, what a word the entry
+        # is asked with adds over that, and the entry's words as a set (a
+        # question meets few of them).
+        self.nb_unseen: list[float] = [math.log(nb_alpha / (t + nb_alpha * self.nb_words)) for t in self.nb_total]
         self.nb_gain: list[dict[str, float]] = [
-            {w: lp - unseen for w, lp in logp.items()}
-            for logp, unseen in zip(self.nb_logp, self.nb_unseen, strict=True)
+            {w: math.log((n + nb_alpha) / nb_alpha) for w, n in counts.items()} for counts in self.nb_counts
         ]
         self.nb_sets: list[frozenset[str]] = [frozenset(c) for c in self.nb_counts]
 
