@@ -251,6 +251,19 @@ class _GuardedRunner(web.AppRunner):
         )
 
 
+def _stale_accept_retry(context: dict[str, Any]) -> bool:
+    """An exception from asyncio's `_start_serving` retry on a socket already
+    closed ("Invalid file descriptor: -1")."""
+    exc = context.get("exception")
+    handle = context.get("handle")
+    callback = getattr(handle, "_callback", None)
+    return (
+        isinstance(exc, ValueError)
+        and "file descriptor" in str(exc)
+        and getattr(callback, "__name__", "") == "_start_serving"
+    )
+
+
 def _guard_accept(loop: asyncio.AbstractEventLoop, throttle: Throttle) -> None:
     """Out of file descriptors, asyncio reports every failed accept (thousands a second):
     say it once per interval instead. Other reports go where they went before."""
@@ -268,6 +281,12 @@ def _guard_accept(loop: asyncio.AbstractEventLoop, throttle: Throttle) -> None:
                 "raise `ulimit -n` or lower SLACK_HTTP_MAX_CONNECTIONS)",
                 describe(exc) if isinstance(exc, BaseException) else "out of resources",
             )
+            return
+        if _stale_accept_retry(context):
+            # asyncio's accept retry (scheduled once a second while out of
+            # descriptors, sometimes twice: CPython issue 151615) fired after
+            # the server closed its socket: nothing is lost, the server is gone.
+            logger.debug("slack: an accept retry ran after the server stopped; ignored")
             return
         if previous is not None:
             previous(loop, context)
