@@ -144,19 +144,19 @@ class Thresholds:
     # An entry is about one role when at least this share of its phrasings
     # naming a role name that one alone (and none the other alone).
     own_role_share: float = 0.75
+    # A follow-up declined alone is answered, at this score, by the entry it
+    # gets with the conversation's roles when that entry is of the previous
+    # turn's topic ("is Scala worth learning?" after the tools answer).
+    continuing_answer: float = 55.0
     # A naive-Bayes vote over all the words of every phrasing (and, for less,
     # the answer's): which of the scored entries a question's words are most
     # likely drawn from. Fuzzy matching weighs every word of the closest
     # phrasing; this weighs each word by how much it tells the entries apart,
     # across all their phrasings (long and misspelt questions keep their ask).
-    # A follow-up declined alone is answered, at this score, by the entry it
-    # gets with the conversation's roles when that entry is of the previous
-    # turn's topic ("is Scala worth learning?" after the tools answer).
-    continuing_answer: float = 55.0
     nb_weight: float = 0.2  # its share of the final score, beside fuzz, overlap and cosine
     nb_alpha: float = 0.1  # additive smoothing of word counts
     nb_body: float = 0.3  # an answer word counts this much of a phrasing's
-    nb_scale: float = 1.0  # posterior = softmax(mean log-likelihood per word x scale) over the scored entries
+    nb_scale: float = 1.0  # vote = exp((log-likelihood - the best one's) / words x scale) over the scored entries
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -360,6 +360,7 @@ class Index:
         # How firmly an entry is asked with a word: 1 - exp(-phrasings using it / tau).
         supports: list[dict[str, float]] = []
         self.uses: list[dict[str, int]] = []  # phrasings using a word (keywords count 2)
+        self.nb_counts: list[dict[str, float]] = []
         # Surface words by how often the knowledge is asked with them (typo ties).
         asked_words: dict[str, int] = {}
         for ei, entry in enumerate(self.entries):
@@ -369,9 +370,13 @@ class Index:
                     asked_words[w] = asked_words.get(w, 0) + 1
                     targets.add(w)
             word_count: dict[str, int] = {}
+            # naive Bayes: the phrasings (title, keywords) using a word, and nb_body if the answer does
+            nb: dict[str, float] = {}
             own: list[tuple[int, list[str]]] = []
             for qn, phrase in enumerate((*entry.questions, entry.title)):
                 toks = content_tokens(phrase)
+                for w in set(toks):
+                    nb[w] = nb.get(w, 0.0) + 1.0
                 if not toks:
                     continue
                 qi = len(self.q_text)
@@ -385,7 +390,10 @@ class Index:
                 vocab.update(toks)
             kw_words: set[str] = set()
             for kw in entry.keywords:
-                kw_words.update(content_tokens(kw))
+                kw_toks = set(content_tokens(kw))
+                kw_words.update(kw_toks)
+                for w in kw_toks:
+                    nb[w] = nb.get(w, 0.0) + 1.0
             vocab.update(kw_words)
             named.update(kw_words)
             for qi, toks in own:
@@ -401,6 +409,9 @@ class Index:
             body_tokens = frozenset(content_tokens(body))
             self.body_all.append(body_tokens)
             body_vocab.append(body_tokens - vocab)
+            for w in body_tokens:
+                nb[w] = nb.get(w, 0.0) + nb_body
+            self.nb_counts.append(nb)
         # What an entry is asked as (questions, title, keywords) decides the
         # topic; the words of its answer count too, for less: real questions
         # are long and say things ("stakeholders", "infrastructure") that the
@@ -519,18 +530,8 @@ class Index:
             if len(w) >= 4 and not w.isdigit():
                 by_shape.setdefault((w[0], len(w)), []).append(w)
         self.targets_by_shape: dict[tuple[str, int], tuple[str, ...]] = {k: tuple(v) for k, v in by_shape.items()}
-        # Naive Bayes: per entry, a word's count is the phrasings (and title,
-        # keywords) using it, plus nb_body if its answer does.
+        # Naive Bayes (counts made above, per entry).
         self.nb_alpha = nb_alpha
-        self.nb_counts: list[dict[str, float]] = []
-        for ei, entry in enumerate(self.entries):
-            counts: dict[str, float] = {}
-            for phrase in (*entry.questions, entry.title, *entry.keywords):
-                for w in set(content_tokens(phrase)):
-                    counts[w] = counts.get(w, 0.0) + 1.0
-            for w in self.body_all[ei]:
-                counts[w] = counts.get(w, 0.0) + nb_body
-            self.nb_counts.append(counts)
         self.nb_vocab = frozenset(w for c in self.nb_counts for w in c)
         self.nb_words = len(self.nb_vocab)
         self.nb_total: list[float] = [sum(c.values()) for c in self.nb_counts]
@@ -757,7 +758,7 @@ class Engine:
         if len(best_fuzz) > t.scored_entries:  # a large knowledge: the closest entries only
             kept = sorted(best_fuzz.items(), key=lambda item: (-item[1], item[0]))[: t.scored_entries]
             best_fuzz = dict(kept)
-        nb = self._nb_posterior(tokens, best_fuzz, leave_out) if t.nb_weight else {}
+        nb = self._nb_vote(tokens, best_fuzz, leave_out) if t.nb_weight else {}
         unknown = idx.unknown_idf * t.unknown_weight
         unasked = t.unasked_weight
         asked_vocab = idx.asked_vocab
@@ -846,7 +847,7 @@ class Engine:
                 best = (idx.entries[owner[hit[2]]].id, score)
         return best
 
-    def _nb_posterior(self, tokens: list[str], entries: Iterable[int], leave_out: int | None) -> dict[int, float]:
+    def _nb_vote(self, tokens: list[str], entries: Iterable[int], leave_out: int | None) -> dict[int, float]:
         """Per entry (of `entries`), the naive-Bayes likelihood that the
         question's words are drawn from its phrasings, relative to the
         likeliest of `entries` (which gets 1). The log-likelihood is taken

@@ -490,7 +490,7 @@ def test_the_vote_weighs_words_across_all_of_an_entrys_phrasings(engine: Engine)
         ("is the pay higher for one of them", "salary"),
         ("an analogy to explain them both", "analogy"),
     ]:
-        votes = engine._nb_posterior(text.split(), every, None)
+        votes = engine._nb_vote(text.split(), every, None)
         assert max(votes.values()) == 1.0
         best = max(votes, key=votes.__getitem__)
         assert idx.entries[best].id == entry_id, (text, idx.entries[best].id)
@@ -503,8 +503,8 @@ def test_the_vote_weighs_words_across_all_of_an_entrys_phrasings(engine: Engine)
         words = sorted(idx.q_sets[qi])
         own = idx.q_entry[qi]
         other = (own + 1) % len(idx.entries)
-        with_it = engine._nb_posterior(words, [own, other], None)
-        without = engine._nb_posterior(words, [own, other], qi)
+        with_it = engine._nb_vote(words, [own, other], None)
+        without = engine._nb_vote(words, [own, other], qi)
         lower += without[own] / without[other] < with_it[own] / with_it[other]
     assert lower == len(left_out)
 
