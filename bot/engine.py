@@ -75,6 +75,7 @@ from .text import (
     stem,
     strip_vocative,
 )
+from .words import english_words
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class Thresholds:
     typo_long_len: int = 8  # from this length on a word may take more edits
     typo_edits_short: int = 1
     typo_edits_long: int = 2
-    typo_role_len: int = 7  # shorter words are never "corrected" into a role's shorthand ("miles" is not "mles")
+    typo_role_len: int = 7  # shorter real words are never "corrected" into a role's shorthand ("miles" is not "mles")
     runner_up_margin: float = 12.0
     # final = weighted mean of fuzz (best phrasing), overlap (share of the
     # question's words the entry knows) and cosine (best phrasing, IDF).
@@ -530,6 +531,7 @@ class Index:
             if len(w) >= 4 and not w.isdigit():
                 by_shape.setdefault((w[0], len(w)), []).append(w)
         self.targets_by_shape: dict[tuple[str, int], tuple[str, ...]] = {k: tuple(v) for k, v in by_shape.items()}
+        self.real_words = _real_words(targets | STOPWORDS, self.known_words)
         # Naive Bayes (counts made above, per entry).
         self.nb_alpha = nb_alpha
         self.nb_vocab = frozenset(w for c in self.nb_counts for w in c)
@@ -543,6 +545,32 @@ class Index:
             {w: math.log((n + nb_alpha) / nb_alpha) for w, n in counts.items()} for counts in self.nb_counts
         ]
         self.nb_sets: list[frozenset[str]] = [frozenset(c) for c in self.nb_counts]
+
+
+def _real_words(targets: set[str], known: frozenset[str]) -> frozenset[str]:
+    """English words the corrector must not take for typos of a target.
+
+    Those a target becomes with one or two letters added or cut at the end,
+    and those a letter from a role's shorthand. Kept small (a few
+    thousand words), so the pickled engine stays light.
+    """
+    english = english_words()
+    real: set[str] = set()
+    for w in english:
+        if w in known:
+            continue
+        n = len(w)
+        if w[: n - 1] in targets or w[: n - 2] in targets:
+            real.add(w)
+    for t in targets:
+        for cut in (t[:-1], t[:-2]):
+            if len(cut) >= 2 and cut in english and cut not in known:
+                real.add(cut)
+    shapes = {(s[0], n) for s in ROLE_SHORTHANDS for n in range(len(s) - 1, len(s) + 2)}
+    near = [w for w in english if w and (w[0], len(w)) in shapes and w not in known]
+    for s in ROLE_SHORTHANDS:
+        real.update(hit for hit, _, _ in process.extract(s, near, scorer=OSA.distance, score_cutoff=1, limit=None))
+    return frozenset(real)
 
 
 class Engine:
@@ -592,16 +620,19 @@ class Engine:
             # Optimal string alignment: one edit (a swapped pair counts as
             # one) for short words, two from eight letters on. Real words a
             # letter apart ("deeply"/"deploy") stay apart.
-            # A word that is another with letters added or cut at the end is
-            # a different word ("mode"/"model"), not a typo.
+            # A real word that is another with letters added or cut at the
+            # end is a different word ("mode"/"model", "properly"/"proper"),
+            # and a short one is not a role's shorthand ("miles"/"mles"); a
+            # non-word is a typo ("driftt", "actuall", "mlpos").
             limit = t.typo_edits_short if len(word) < t.typo_long_len else t.typo_edits_long
             n = len(word)
+            real = word in idx.real_words
             choices = [
                 w
                 for size in range(n - limit, n + limit + 1)
                 for w in idx.targets_by_shape.get((word[0], size), ())
-                if (size == n or not (w.startswith(word) or word.startswith(w)))
-                and (n >= t.typo_role_len or w not in ROLE_SHORTHANDS)
+                if (size == n or not real or not (w.startswith(word) or word.startswith(w)))
+                and (n >= t.typo_role_len or not real or w not in ROLE_SHORTHANDS)
             ]
             choices.sort(key=lambda w: -idx.target_freq.get(w, 0))  # stable: ties keep shorter first
             hit = process.extractOne(word, choices, scorer=OSA.distance, processor=None, score_cutoff=limit)

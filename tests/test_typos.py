@@ -1,9 +1,10 @@
 """Typo correction against a brute-force reference: the engine's corrector
 must pick what an OSA scan over every correction target picks, with the
-same rules (same first letter, within the edit limit, a word that is another
-with letters added or cut at the end is not a typo of it, short words never
-become a role's shorthand, ties: the word the knowledge is asked with most,
-then shorter, then everyday words, then alphabetical). A guard for any faster index of the targets."""
+same rules (same first letter, within the edit limit, a real English word
+that is another with letters added or cut at the end is not a typo of it, nor
+is a short one a role's shorthand, while a non-word is: "driftt", "mlpos";
+ties: the word the knowledge is asked with most, then shorter, then everyday
+words, then alphabetical). A guard for any faster index of the targets."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rapidfuzz.distance import OSA
 
 from bot.engine import ROLE_SHORTHANDS, Engine
 from bot.text import STOPWORDS, stem
+from bot.words import english_words
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -27,13 +29,14 @@ def reference(engine: Engine, word: str) -> str:
     t = engine.t
     n = len(word)
     limit = t.typo_edits_short if n < t.typo_long_len else t.typo_edits_long
+    real = word in english_words()
     best: tuple[int, int, int, bool, str] | None = None
     for w in targets(engine):
         if w[0] != word[0] or abs(len(w) - n) > limit:
             continue
-        if len(w) != n and (w.startswith(word) or word.startswith(w)):
+        if real and len(w) != n and (w.startswith(word) or word.startswith(w)):
             continue  # "mode" / "model": another word, not a typo
-        if n < t.typo_role_len and w in ROLE_SHORTHANDS:
+        if real and n < t.typo_role_len and w in ROLE_SHORTHANDS:
             continue  # "miles" is not "mles"
         d = OSA.distance(word, w)
         if d <= limit:
@@ -109,28 +112,56 @@ def test_the_first_letter_is_never_corrected(engine: Engine) -> None:
     assert checked > 100
 
 
-def test_a_word_with_letters_added_or_cut_at_the_end_is_not_a_typo(engine: Engine) -> None:
+def test_a_real_word_with_letters_added_or_cut_at_the_end_is_not_a_typo(engine: Engine) -> None:
     fix = engine._corrector({})
+    english = english_words()
     checked = 0
     for w in targets(engine):
-        for typo in (w[:-1], w + "x"):
-            if len(typo) >= engine.t.typo_min_len and correctable(engine, typo):
-                assert fix(typo) != w
+        for word in (w[:-1], w[:-2], w + "s", w + "ly", w + "er", w + "ed"):
+            if word in english and len(word) >= engine.t.typo_min_len and correctable(engine, word):
+                assert fix(word) != w, word
+                assert fix(word) == reference(engine, word)
+                checked += 1
+    assert checked > 50
+
+
+def test_a_non_word_with_a_letter_doubled_or_lost_at_the_end_is_a_typo(engine: Engine) -> None:
+    """ "driftt", "skillss", "actuall": no word of the language, so corrected."""
+    fix = engine._corrector({})
+    english = english_words()
+    checked = fixed = 0
+    for w in targets(engine):
+        if len(w) < 5:
+            continue
+        for typo in (w + w[-1], w[:-1]):
+            if typo not in english and correctable(engine, typo):
                 assert fix(typo) == reference(engine, typo)
                 checked += 1
+                fixed += fix(typo) == w
     assert checked > 100
+    assert fixed > checked * 0.8
 
 
-def test_short_words_never_become_a_role_shorthand(engine: Engine) -> None:
+def test_short_real_words_never_become_a_role_shorthand(engine: Engine) -> None:
     fix = engine._corrector({})
-    checked = 0
+    english = english_words()
+    real = typos = 0
     for shorthand in sorted(ROLE_SHORTHANDS):
         for j in range(1, len(shorthand)):
-            typo = shorthand[:j] + "i" + shorthand[j:]  # "mles" -> "miles"
-            if len(typo) < engine.t.typo_role_len and correctable(engine, typo):
-                assert fix(typo) not in ROLE_SHORTHANDS
-                checked += 1
-    assert checked > 0
+            for c in LETTERS:
+                word = shorthand[:j] + c + shorthand[j:]  # "mles" -> "miles"
+                if len(word) >= engine.t.typo_role_len or not correctable(engine, word):
+                    continue
+                if word in english:
+                    assert fix(word) not in ROLE_SHORTHANDS, word
+                    real += 1
+                else:
+                    assert fix(word) == reference(engine, word)
+                    typos += fix(word) in ROLE_SHORTHANDS
+    assert real > 0
+    assert typos > 0
+    assert fix("miles") == "miles"
+    assert fix("mlpos") == "mlops"
 
 
 def test_on_a_tie_the_word_the_knowledge_is_asked_with_most_wins(engine: Engine) -> None:
