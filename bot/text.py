@@ -165,7 +165,7 @@ _add(
 # a choice between them only when asked so (`_WHICH_CHOICE`).
 _add("datascientist mlengineer", "which role", "which job", "which career", "which path", "which one")
 _add("ml", "machine learning", "machinelearning", "ai ml", "ml ai")
-_add("mlops", "ml ops", "mlops", "machine learning operations", "ml operations", "ml op")
+_add("mlops", "ml ops", "mlops", "machine learning operations", "ml operations", "ml op", "mlop")
 _add("vs", "versus", "vs", "v", "vrs", "compared to", "compared with", "as opposed to")
 _add(
     "difference",
@@ -533,12 +533,19 @@ def strip_vocative(folded: str) -> str:
 
 # A role's name written out with one letter wrong where the wrong word is
 # itself a word ("machine leaning engineer", "date scientist"): the word fixer
-# leaves real words alone, so the name is matched as a whole, one edit away.
+# leaves real words alone, so the name is matched as a whole, a few edits away.
 _ROLE_NAMES: dict[int, tuple[str, ...]] = {}
 for _name, _token in PHRASES.items():
     if " " in _name and len(_name) >= 10 and _token in ("datascientist", "mlengineer"):
         _ROLE_NAMES.setdefault(_name.count(" ") + 1, ())
         _ROLE_NAMES[_name.count(" ") + 1] += (_name,)
+
+
+# A role's name (ten letters or more) may be this many edits off: one more
+# from each length here ("ml engiber" is 2 off "ml engineer", "machne lerning
+# enginer" 3 off "machine learning engineer"); each word keeps its first letter.
+ROLE_NAME_EDITS = 1
+ROLE_NAME_EDIT_LENGTHS = (10, 20)
 
 
 def _fix_role_names(words: list[str]) -> list[str]:
@@ -549,8 +556,12 @@ def _fix_role_names(words: list[str]) -> list[str]:
             window = out[i : i + size]
             joined = " ".join(window)
             if joined not in PHRASES and all(len(w) > 1 for w in window):
-                hit = process.extractOne(joined, names, scorer=Levenshtein.distance, score_cutoff=1)
-                if hit is not None and all(a[0] == b[0] for a, b in zip(window, hit[0].split(), strict=True)):
+                edits = ROLE_NAME_EDITS + sum(len(joined) >= n for n in ROLE_NAME_EDIT_LENGTHS)
+                hit = process.extractOne(joined, names, scorer=Levenshtein.distance, score_cutoff=edits)
+                if hit is not None and all(
+                    a[0] == b[0] and not (b.startswith(a) and len(b) - len(a) >= 2)  # "engine" is no typo
+                    for a, b in zip(window, hit[0].split(), strict=True)
+                ):
                     out[i : i + size] = hit[0].split()
                     i += size
                     continue
