@@ -242,6 +242,7 @@ _add("cicd", "cicd", "ci cd", "continuous integration", "continuous deployment",
 _add("etl", "etl", "elt", "extract transform load")
 _add("data engineer", "data eng", "data engs")
 _add("responsible", "in charge of")
+_add("people", "ppl")
 # The bot itself, by any name: "what can this bot do", "how does role-diff work".
 _add(SELF, "bot", "chatbot", "this bot", "the bot", "role diff", "roldiff", "roles diff", "roledif")
 _add(
@@ -334,6 +335,20 @@ _add(
     "quick list",
     "wise",  # "tools-wise", "pay-wise"
     # chat spellings of question words, and tails that ask for a yes or no
+    "gimme",
+    "lemme",
+    "idk",
+    "ngl",
+    "fr",
+    "tho",
+    "rn",
+    "right now",
+    "wbu",
+    "hbu",
+    "lmk",
+    "bout",
+    "w",  # "w/": with
+    "n",  # "latency n throughput"
     "wat",
     "wut",
     "etc",

@@ -44,6 +44,10 @@ def topic_of(engine: Engine, text: str) -> str | None:
         ("what r u", "about"),
         ("data eng vs ml eng, whats the diff", "other-roles"),
         ("do data scientists still use R?", "tools"),
+        # chat shorthand: "w/", "n", "rn", "gimme", "idk", "ngl", "ppl"
+        ("gimme the tools ds n mle use rn", "tools"),
+        ("ngl idk what skills an mle needs w/ python", "skills"),
+        ("team of 3 ppl, full stack ds or specialised roles?", "team-structure"),
     ],
 )
 def test_chat_talk_is_filler(engine: Engine, text: str, topic: str) -> None:
