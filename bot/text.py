@@ -243,6 +243,8 @@ _add("etl", "etl", "elt", "extract transform load")
 _add("data engineer", "data eng", "data engs")
 _add("responsible", "in charge of")
 _add("people", "ppl")
+# "title" alone is everyday ("what's the title of that song"); a job title is this bot's.
+_add("jobtitle", "job title", "job titles", "role title", "role titles", "job titling")
 # The bot itself, by any name: "what can this bot do", "how does role-diff work".
 _add(SELF, "bot", "chatbot", "this bot", "the bot", "role diff", "roldiff", "roles diff", "roledif")
 _add(

@@ -590,3 +590,15 @@ def test_questions_to_the_bot_are_compared_word_for_word(engine: Engine, text: s
     )
     assert got is not None
     assert got[1] == pytest.approx(brute[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("why are job titles in data so confusing?", "job-titles"),
+        ("why do job titles vary so much between companies", "job-titles"),
+        ("what's the title of that song", None),  # a title alone is everyday
+    ],
+)
+def test_a_job_title_is_the_domain_a_title_alone_is_not(engine: Engine, text: str, topic: str | None) -> None:
+    assert topic_of(engine, text) == topic
