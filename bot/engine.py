@@ -104,7 +104,7 @@ class Thresholds:
     candidate_cap: int = 100  # most phrasings scored per query (those sharing its rarest words)
     candidate_cap_off_topic: int = 50  # ... when it names neither a role nor a topic (scored for suggestions only)
     candidate_cap_view: int = 40  # ... for a question sentence of a long message (a view)
-    scored_entries: int = 40  # entries (those with the closest phrasings) given a full score; the rest are not
+    scored_entries: int = 20  # entries (those with the closest phrasings) given a full score; the rest are not
     fuzz_cutoff: float = 30.0  # token-set similarity below which a phrasing is not scored
     set_weight: float = 0.5  # fuzz = set_weight x token-set + (1 - set_weight) x token-sort similarity
     idf_smoothing: float = 0.5  # idf = log((entries + 1) / (entries with the word + idf_smoothing)) + idf_floor
@@ -794,7 +794,7 @@ class Engine:
         unasked = t.unasked_weight
         asked_vocab = idx.asked_vocab
         total_idf = sum(idx.idf[w] if w in asked_vocab else idx.idf.get(w, unknown) * unasked for w in tokens)
-        cosine = self._best_cosine(tokens, cands)
+        cosine = self._best_cosine(tokens, [c for c in cands if q_entry[c] in best_fuzz])  # only entries scored
         known_set = frozenset(known)
         body_weight = {w: t.body_weight * idx.idf[w] for w in known}
         norm = t.fuzz_weight + t.overlap_weight + t.cosine_weight + t.nb_weight

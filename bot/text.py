@@ -471,9 +471,12 @@ def _stem(word: str) -> str:
 
 def fold(text: str) -> str:
     """NFKC + casefold + symbols + punctuation -> space-separated lowercase words."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    # Strip accents so "résumé" and "resume" meet.
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if text.isascii():  # the common case: nothing to normalise
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        # Strip accents so "résumé" and "resume" meet.
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     for pattern, repl in _SYMBOLS:
         text = pattern.sub(repl, text)
     text = _NON_WORD.sub(" ", text).replace("_", " ")
@@ -565,12 +568,19 @@ ROLE_NAME_EDITS = 1
 ROLE_NAME_EDIT_LENGTHS = (10, 20)
 
 
+# Each word of a name keeps its first letter: windows of other initials are skipped unscored.
+_ROLE_NAME_INITIALS = frozenset(tuple(w[0] for w in n.split()) for names in _ROLE_NAMES.values() for n in names)
+
+
 def _fix_role_names(words: list[str]) -> list[str]:
     out = list(words)
     for size, names in sorted(_ROLE_NAMES.items(), reverse=True):
         i = 0
         while i + size <= len(out):
             window = out[i : i + size]
+            if tuple(w[:1] for w in window) not in _ROLE_NAME_INITIALS:
+                i += 1
+                continue
             joined = " ".join(window)
             if joined not in PHRASES and all(len(w) > 1 for w in window):
                 edits = ROLE_NAME_EDITS + sum(len(joined) >= n for n in ROLE_NAME_EDIT_LENGTHS)
