@@ -91,6 +91,8 @@ class Thresholds:
     typo_long_len: int = 8  # from this length on a word may take more edits
     typo_edits_short: int = 1
     typo_edits_long: int = 2
+    typo_split: bool = True  # a word that is two known words run together is split ("whatsthe")
+    typo_split_part: int = 2  # ... each at least this long
     typo_role_len: int = 7  # shorter real words are never "corrected" into a role's shorthand ("miles" is not "mles")
     runner_up_margin: float = 12.0
     # final = weighted mean of fuzz (best phrasing), overlap (share of the
@@ -624,8 +626,8 @@ class Engine:
             # end is a different word ("mode"/"model", "properly"/"proper"),
             # and a short one is not a role's shorthand ("miles"/"mles"); a
             # non-word is a typo ("driftt", "actuall", "mlpos").
-            limit = t.typo_edits_short if len(word) < t.typo_long_len else t.typo_edits_long
             n = len(word)
+            limit = t.typo_edits_short if len(word) < t.typo_long_len else t.typo_edits_long
             real = word in idx.real_words
             choices = [
                 w
@@ -636,7 +638,20 @@ class Engine:
             ]
             choices.sort(key=lambda w: -idx.target_freq.get(w, 0))  # stable: ties keep shorter first
             hit = process.extractOne(word, choices, scorer=OSA.distance, processor=None, score_cutoff=limit)
-            return word if hit is None else str(hit[0])
+            if hit is not None:
+                return str(hit[0])
+            # Two words run together ("whatsthe", "differencebetween"): the
+            # split whose shorter part is longest, both parts known words.
+            if t.typo_split and n >= 2 * t.typo_split_part:
+                splits = [
+                    (min(i, n - i), word[:i], word[i:])
+                    for i in range(t.typo_split_part, n - t.typo_split_part + 1)
+                    if word[:i] in idx.known_words and word[i:] in idx.known_words
+                ]
+                if splits:
+                    _, first, second = max(splits)
+                    return f"{first} {second}"
+            return word
 
         return fix
 

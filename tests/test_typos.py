@@ -43,7 +43,13 @@ def reference(engine: Engine, word: str) -> str:
             key = (d, -engine.index.target_freq.get(w, 0), len(w), w not in STOPWORDS, w)
             if best is None or key < best:
                 best = key
-    return word if best is None else best[-1]
+    if best is not None:
+        return best[-1]
+    known = engine.index.known_words
+    part = t.typo_split_part
+    splits = [(min(i, n - i), word[:i], word[i:]) for i in range(part, n - part + 1)]
+    splits = [s for s in splits if s[1] in known and s[2] in known]
+    return f"{max(splits)[1]} {max(splits)[2]}" if splits else word
 
 
 def correctable(engine: Engine, word: str) -> bool:
@@ -170,3 +176,12 @@ def test_on_a_tie_the_word_the_knowledge_is_asked_with_most_wins(engine: Engine)
     assert fix("deloys") == "deploys"  # not the shorter "delays"
     freq = engine.index.target_freq
     assert freq.get("what", 0) > freq.get("want", 0)
+
+
+def test_two_words_run_together_are_split(engine: Engine) -> None:
+    fix = engine._corrector({})
+    assert fix("differencebetween") == "difference between"
+    assert fix("whatsthe") == "whats the"
+    assert fix("datapipeline") == "data pipeline"
+    # a typo one edit off a known word is corrected, not split
+    assert fix("drfit") == "drift"
