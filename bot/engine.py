@@ -553,7 +553,8 @@ def _real_words(targets: set[str], known: frozenset[str]) -> frozenset[str]:
     """English words the corrector must not take for typos of a target.
 
     Those a target becomes with one or two letters added or cut at the end,
-    and those a letter from a role's shorthand. Kept small (a few
+    those a letter from a role's shorthand, and those that are two known
+    words run together. Kept small (a few
     thousand words), so the pickled engine stays light.
     """
     english = english_words()
@@ -564,6 +565,8 @@ def _real_words(targets: set[str], known: frozenset[str]) -> frozenset[str]:
         n = len(w)
         if w[: n - 1] in targets or w[: n - 2] in targets:
             real.add(w)
+        elif any(w[:i] in known and w[i:] in known for i in range(2, n - 1)):
+            real.add(w)  # "payday" is not "pay day", "fords" not "for ds"
     for t in targets:
         for cut in (t[:-1], t[:-2]):
             if len(cut) >= 2 and cut in english and cut not in known:
@@ -648,7 +651,7 @@ class Engine:
                     for i in range(t.typo_split_part, n - t.typo_split_part + 1)
                     if word[:i] in idx.known_words and word[i:] in idx.known_words
                 ]
-                if splits:
+                if splits and not real:
                     _, first, second = max(splits)
                     return f"{first} {second}"
             return word

@@ -49,7 +49,7 @@ def reference(engine: Engine, word: str) -> str:
     part = t.typo_split_part
     splits = [(min(i, n - i), word[:i], word[i:]) for i in range(part, n - part + 1)]
     splits = [s for s in splits if s[1] in known and s[2] in known]
-    return f"{max(splits)[1]} {max(splits)[2]}" if splits else word
+    return f"{max(splits)[1]} {max(splits)[2]}" if splits and not real else word
 
 
 def correctable(engine: Engine, word: str) -> bool:
@@ -185,3 +185,6 @@ def test_two_words_run_together_are_split(engine: Engine) -> None:
     assert fix("datapipeline") == "data pipeline"
     # a typo one edit off a known word is corrected, not split
     assert fix("drfit") == "drift"
+    # a real word is not two ("payday", "fords" from "ford's")
+    assert fix("payday") == "payday"
+    assert fix("fords") == "fords"
