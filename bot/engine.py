@@ -1111,6 +1111,8 @@ class Engine:
             if not _QUESTION.search(sentence):
                 continue
             toks = content_tokens(sentence, self._corrector({}))
+            if SELF not in toks and addresses_bot(sentence) and not self._names_domain(toks):
+                toks.insert(0, SELF)  # a sentence put to the bot ("what topics can you help with?")
             if not toks or toks == tokens:
                 continue
             if not any(tok in ROLE_TOKENS for tok in toks):

@@ -114,6 +114,9 @@ def test_a_name_one_letter_off_a_role_is_not_always_the_role() -> None:
         "what are your sources",
         "what is this bot?",
         "what kinds of questions can I ask you?",
+        # a story around it, the question put to the bot
+        "What topics can you help with? I'm thinking about a career change and want to know if this is the place.",
+        "I'm new to this workspace. Where does your information come from?",
     ],
 )
 def test_questions_about_the_bot_itself(engine: Engine, text: str) -> None:
