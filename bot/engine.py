@@ -91,6 +91,7 @@ class Thresholds:
     typo_long_len: int = 8  # from this length on a word may take more edits
     typo_edits_short: int = 1
     typo_edits_long: int = 2
+    typo_swap_short: bool = True  # a three-letter non-word with its last two letters swapped is corrected ("hwo")
     typo_split: bool = True  # a word that is two known words run together is split ("whatsthe")
     typo_split_part: int = 2  # ... each at least this long
     typo_role_len: int = 7  # shorter real words are never "corrected" into a role's shorthand ("miles" is not "mles")
@@ -565,6 +566,8 @@ def _real_words(targets: set[str], known: frozenset[str]) -> frozenset[str]:
         n = len(w)
         if w[: n - 1] in targets or w[: n - 2] in targets:
             real.add(w)
+        elif n == 3 and w[0] + w[2] + w[1] in known:
+            real.add(w)  # "tow" is not "two"
         elif any(w[:i] in known and w[i:] in known for i in range(2, n - 1)):
             real.add(w)  # "payday" is not "pay day", "fords" not "for ds"
     for t in targets:
@@ -607,6 +610,11 @@ class Engine:
 
         def fix(word: str) -> str:
             if len(word) < t.typo_min_len or word.isdigit() or word in idx.known_words or stem(word) in idx.known_stems:
+                if len(word) == 3 and t.typo_swap_short and word not in idx.known_words and word not in idx.real_words:
+                    swapped = word[0] + word[2] + word[1]  # "hwo", "teh", "adn"
+                    if swapped in idx.known_words:
+                        corrected[word] = swapped
+                        return swapped
                 return word
             known = memo.get(word)
             if known is not None:

@@ -188,3 +188,10 @@ def test_two_words_run_together_are_split(engine: Engine) -> None:
     # a real word is not two ("payday", "fords" from "ford's")
     assert fix("payday") == "payday"
     assert fix("fords") == "fords"
+
+
+def test_three_letter_words_with_the_last_two_letters_swapped(engine: Engine) -> None:
+    fix = engine._corrector({})
+    assert [fix(w) for w in ("hwo", "teh", "adn", "waht")] == ["how", "the", "and", "what"]
+    assert fix("tow") == "tow"  # a real word, not "two"
+    assert fix("xyz") == "xyz"  # no known word two letters swapped
