@@ -128,6 +128,7 @@ class Thresholds:
     # the question's words an entry knows: rare in the knowledge is not
     # rare in English.
     unasked_weight: float = 0.5
+    holds_unknown: int = 1  # "is that true in <place> too?": at most this many unknown words
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
     no_role_final: float = 90.0  # ... or this final score (fuzz, overlap, cosine and vote together)
@@ -261,6 +262,13 @@ _REFERS_TO_IT = re.compile(
 _THAT = re.compile(r"\b(?:that|this|thats)\b")
 # ... and "is it common?", "is it worth it?" (not "what time is it")
 _IS_IT = re.compile(r"^(?:(?:so|and|but|ok|okay|hmm) )*(?:is|was|isnt|wasnt) it\b")
+# A follow-up asking whether the last answer holds elsewhere.
+_HOLDS = re.compile(
+    r"(?:(?:and|so|but|ok|okay|hmm) )*(?:is|would|does|do) (?:that|this|it|they) (?:also |still |really )?"
+    r"(?:be )?(?:true|the case|hold|holds|apply|applies|the same|similar|same)"
+    r"(?P<where> (?:everywhere|anywhere|elsewhere|(?:in|at|for|outside|across|of) (?:\w+ ){0,2}\w+))?"
+    r"(?: too| as well| also| though)?"
+)
 # A follow-up that sets a role against the one just asked about.
 _COMPARES = re.compile(r"^(?:and |but |so )?(?:vs|versus|compared (?:to|with)|as opposed to|from)\b")
 # How a message that continues a conversation starts ("and data scientists?",
@@ -985,7 +993,11 @@ class Engine:
                 and (_THAT.search(said) is not None or _IS_IT.match(said) is not None)
                 and all(tok in STEMMED_GENERIC and tok not in STEMMED_TOPIC_GENERIC for tok in tokens)
             )
-            if _GO_ON.fullmatch(said) or about_that:
+            # "is that true in Europe too?", "does that hold everywhere?": the
+            # last answer, of a place or a case the knowledge need not know
+            held = _HOLDS.fullmatch(said)
+            holds = held is not None and self._holds(self.tokens(held.group("where") or "")[0], previous)
+            if _GO_ON.fullmatch(said) or about_that or holds:
                 result = self.decide(self.analyse_tokens(list(previous.tokens), corrected, cleaned))
                 if isinstance(result, Answer):
                     return replace(result, tokens=previous.tokens)
@@ -1015,6 +1027,20 @@ class Engine:
             if going_on is not None:
                 return going_on
         return result
+
+    def _holds(self, tokens: list[str], previous: Turn) -> bool:
+        """Whether the words of "is that true in X too?" leave the last
+        answer's topic: each is generic, one the last entry knows (question
+        or answer), or unknown (a place, a company: at most `holds_unknown`)."""
+        idx = self.index
+        ei = idx.entry_index.get(previous.entry_id)
+        if ei is None:
+            return False
+        own = idx.entry_vocab[ei] | idx.body_all[ei]
+        unknown = [tok for tok in tokens if tok not in idx.vocab]
+        return len(unknown) <= self.t.holds_unknown and all(
+            tok in STEMMED_GENERIC or tok in own or tok not in idx.vocab for tok in tokens
+        )
 
     def _same_for_role(self, tokens: list[str], a: Analysis, previous: Turn) -> Answer | None:
         """A follow-up of a role alone ("and for DS?", "same for MLEs?")

@@ -237,6 +237,10 @@ CONVERSATIONS = [
     # "is it ...?" in everyday words asks about what was just answered
     [("can an ML engineer move back into data science?", "switching"), ("is it unusual?", "switching")],
     [("do data scientists deploy their own models?", "deployment"), ("is that normal?", "deployment")],
+    # whether the last answer holds elsewhere
+    [("how much do data scientists earn?", "salary"), ("is that true everywhere?", "salary")],
+    [("how much do ML engineers make compared to DS?", "salary"), ("does that hold in Europe too?", "salary")],
+    [("what's the salary of a senior ML engineer?", "salary"), ("is that the case in the UK as well?", "salary")],
     # the other role set against the one just asked about
     [("what does an ML engineer do?", "ml-engineer"), ("versus a data scientist?", "difference")],
     [("what is a data scientist?", "data-scientist"), ("compared to an MLE?", "difference")],
@@ -268,6 +272,7 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "tell me about the football tonight",
         "and what about the football results?",
         "is it going to rain, then?",
+        "is that true about the moon landing?",
         "so what should I cook for dinner",
         "what's a good laptop for ML?",
         "any good GPU for ML work?",
