@@ -131,6 +131,7 @@ class Thresholds:
     holds_unknown: int = 1  # "is that true in <place> too?": at most this many unknown words
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
+    how_to_fuzz: float = 95.0  # "how do I / how to ...", naming no role, answers only from this fuzz
     no_role_final: float = 90.0  # ... or this final score (fuzz, overlap, cosine and vote together)
     runners_up: int = 3  # next-best entries looked at for "related"
     second_part_depth: int = 8  # entries looked at for the second part of a question
@@ -262,6 +263,11 @@ _REFERS_TO_IT = re.compile(
 _THAT = re.compile(r"\b(?:that|this|thats)\b")
 # ... and "is it common?", "is it worth it?" (not "what time is it")
 _IS_IT = re.compile(r"^(?:(?:so|and|but|ok|okay|hmm) )*(?:is|was|isnt|wasnt) it\b")
+# How to do something oneself ("how do I reduce latency", "how to deploy a flask app").
+_HOW_DO_I = re.compile(
+    r"^(?:(?:ok|okay|so|and|but|hmm|also|now|then|hey|hi) )*"
+    r"(?:how (?:do|can|could|should|would|might) (?:i|we|one)|how to)\b"
+)
 # A follow-up asking whether the last answer holds elsewhere.
 _HOLDS = re.compile(
     r"(?:(?:and|so|but|ok|okay|hmm) )*(?:is|would|does|do) (?:that|this|it|they) (?:also |still |really )?"
@@ -331,6 +337,7 @@ class Analysis:
     asks_who: bool = False  # "who monitors models?": a question about roles, even unnamed
     # A long message's question sentence that scored best: its best entry and score.
     ask: Score | None = None
+    how_to: bool = False  # "how do I reduce inference latency": a technique, unless a role is named
 
     @property
     def has_domain(self) -> bool:
@@ -778,10 +785,13 @@ class Engine:
         # "who monitors models?" asks about roles; "who do you report to" asks the bot
         folded = fold(cleaned)
         asks_who = _ASKS_WHO.search(folded) is not None and _ASKS_WHO_OF_BOT.search(folded) is None
+        how_to = _HOW_DO_I.match(folded) is not None
         if SELF in tokens and not has_role and within is None and not self._names_domain(tokens):
             self_match = self._self_match(cleaned, tokens)
         if not known:
-            return Analysis(tuple(tokens), (), corrected, coverage, has_role, domain_words, (), self_match, asks_who)
+            return Analysis(
+                tuple(tokens), (), corrected, coverage, has_role, domain_words, (), self_match, asks_who, how_to=how_to
+            )
         query = " ".join(tokens)
         # A question with neither a role nor a topic word will be declined;
         # it is scored only for "did you mean", on fewer candidates.
@@ -859,6 +869,7 @@ class Engine:
             tuple(scored),
             self_match,
             asks_who,
+            how_to=how_to,
         )
 
     def _self_match(self, cleaned: str, tokens: list[str]) -> tuple[str, float] | None:
@@ -1273,6 +1284,11 @@ class Engine:
         # with git", "what is feature engineering"): only a close phrasing
         # answers it.
         if not a.has_role and not a.asks_who and best_fuzz < t.no_role_fuzz and not close:
+            return Decline(best, suggestions, "low-score")
+        # "How do I reduce inference latency?", "how to deploy a flask app":
+        # how to do a thing, naming no role, is a technique question unless
+        # the knowledge is asked it nearly word for word.
+        if not a.has_role and not a.asks_who and a.how_to and SELF not in a.tokens and best_fuzz < t.how_to_fuzz:
             return Decline(best, suggestions, "low-score")
         runners = tuple(
             by_id[s[0]]
