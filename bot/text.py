@@ -243,6 +243,15 @@ _add("etl", "etl", "elt", "extract transform load")
 _add("data engineer", "data eng", "data engs")
 _add("responsible", "in charge of")
 _add("people", "ppl")
+# A saying, not a computer: "it works on my laptop" (analogy) is not "the best laptop for data science".
+_add(
+    "worksonmylaptop",
+    "works on my laptop",
+    "working on my laptop",
+    "working on a laptop",
+    "works on a laptop",
+    "it works on my laptop",
+)
 # "title" alone is everyday ("what's the title of that song"); a job title is this bot's.
 _add("jobtitle", "job title", "job titles", "role title", "role titles", "job titling")
 # The bot itself, by any name: "what can this bot do", "how does role-diff work".

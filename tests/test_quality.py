@@ -159,6 +159,9 @@ def test_small_talk_to_the_bot_is_declined(engine: Engine, text: str) -> None:
         "how to reduce the latency of my pytorch model",
         "how can I speed up batch inference on GPUs",
         "how should we monitor data drift in our fraud model?",
+        # a computer is not the saying ("it works on my laptop")
+        "what's the best laptop for data science under $1500?",
+        "which laptop should a machine learning engineer buy",
     ],
 )
 def test_near_misses_from_the_ml_domain_are_declined(engine: Engine, text: str) -> None:
@@ -615,3 +618,8 @@ def test_questions_to_the_bot_are_compared_word_for_word(engine: Engine, text: s
 )
 def test_a_job_title_is_the_domain_a_title_alone_is_not(engine: Engine, text: str, topic: str | None) -> None:
     assert topic_of(engine, text) == topic
+
+
+def test_the_works_on_my_laptop_saying_is_the_analogy(engine: Engine) -> None:
+    question = "is 'it works on my laptop' vs 'works everywhere' a fair way to put DS vs MLE?"
+    assert topic_of(engine, question) == "analogy"
