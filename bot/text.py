@@ -243,6 +243,7 @@ _add("etl", "etl", "elt", "extract transform load")
 _add("data engineer", "data eng", "data engs")
 _add("responsible", "in charge of")
 _add("people", "ppl")
+_add("certification", "certificate", "certificates", "cert", "certs", "certifications", "certified")
 # A saying, not a computer: "it works on my laptop" (analogy) is not "the best laptop for data science".
 _add(
     "worksonmylaptop",
@@ -395,6 +396,8 @@ very vs want wanna was wasn way we well were weren what whats when where wheres 
 whos whom whose why will with within without won would wouldn yes yet you your youre d m o y ok okay
 oh ah um uh hmm eh basically generally usually typically simply simple short brief briefly main mainly
 real actual exact cheers anyone question questions answer wondering curious confused help
+lately recently seriously specifically eventually properly literally technically totally whatever genuine
+genuinely sorry bit thought said supposedly wildly ish anyway anyways somehow definitely probably maybe perhaps
 """.split()
 )
 # "answer", "questions" and "help" are stop words for matching; the `about`

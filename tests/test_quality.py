@@ -623,3 +623,23 @@ def test_a_job_title_is_the_domain_a_title_alone_is_not(engine: Engine, text: st
 def test_the_works_on_my_laptop_saying_is_the_analogy(engine: Engine) -> None:
     question = "is 'it works on my laptop' vs 'works everywhere' a fair way to put DS vs MLE?"
     assert topic_of(engine, question) == "analogy"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # adverbs and asides say nothing about what is asked
+        ("sorry, what is MLOps specifically?", "mlops"),
+        ("ok but what is concept drift, specifically?", "mlops"),
+        ("sorry, who deploys the model?", "deployment"),
+    ],
+)
+def test_asides_are_filler(engine: Engine, text: str, topic: str) -> None:
+    assert topic_of(engine, text) == topic
+
+
+def test_a_certificate_is_a_certification(engine: Engine) -> None:
+    service = RoleDiff(engine)
+    asker = Asker("test", None, "dm", "c1")
+    assert service.ask("do ML engineers need a degree?", asker).topic == "education"
+    assert service.ask("are certificates enough on their own?", asker).topic == "education"
