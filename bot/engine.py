@@ -129,6 +129,8 @@ class Thresholds:
     # rare in English.
     unasked_weight: float = 0.5
     holds_unknown: int = 1  # "is that true in <place> too?": at most this many unknown words
+    going_on_with_last: bool = True  # ... or, with the last question's words, the last entry still wins
+    going_on_last_answer: float = 65.0  # ... at this score
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
     how_to_fuzz: float = 95.0  # "how do I / how to ...", naming no role, answers only from this fuzz
@@ -1088,9 +1090,21 @@ class Engine:
             return None
         first = b.scores[0]
         entry = self.kb.by_id[first.entry_id]
-        if entry.topic != previous.topic or first.final < self.t.continuing_answer:
+        if entry.topic == previous.topic and first.final >= self.t.continuing_answer:
+            return Answer(entry, round(first.final, 1), (), tokens=b.tokens)
+        if (
+            not self.t.going_on_with_last
+            or not any(self._topic_word(tok) for tok in tokens)
+            or any(tok in _OTHER_PEOPLE for tok in tokens)
+        ):
             return None
-        return Answer(entry, round(first.final, 1), (), tokens=b.tokens)
+        # "containers?" after deployment: the last question with these words,
+        # answered by the last entry itself
+        toks = list(dict.fromkeys([*previous.tokens, *tokens]))
+        b = self.analyse_tokens(toks, corrected, cleaned)
+        if not b.scores or b.scores[0].entry_id != previous.entry_id or b.scores[0].final < self.t.going_on_last_answer:
+            return None
+        return Answer(self.kb.by_id[previous.entry_id], round(b.scores[0].final, 1), (), tokens=b.tokens)
 
     def _implied_roles(self, said: str, tokens: list[str]) -> list[str]:
         """A question naming no role, made only of words that in this bot ask

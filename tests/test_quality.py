@@ -245,6 +245,10 @@ CONVERSATIONS = [
     # "is it ...?" in everyday words asks about what was just answered
     [("can an ML engineer move back into data science?", "switching"), ("is it unusual?", "switching")],
     [("do data scientists deploy their own models?", "deployment"), ("is that normal?", "deployment")],
+    # a follow-up in words of its own that, with the last question's words, still finds the last entry
+    [("how does CI/CD for ML work?", "mlops"), ("who sets it up?", "mlops")],
+    [("whats the pay difference between DS and MLE?", "salary"), ("why is there such a gap?", "salary")],
+    [("how do ML engineers retrain models in production?", "mlops"), ("who sets that up?", "mlops")],
     # whether the last answer holds elsewhere
     [("how much do data scientists earn?", "salary"), ("is that true everywhere?", "salary")],
     [("how much do ML engineers make compared to DS?", "salary"), ("does that hold in Europe too?", "salary")],
