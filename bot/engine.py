@@ -657,17 +657,27 @@ class Engine:
             n = len(word)
             limit = t.typo_edits_short if len(word) < t.typo_long_len else t.typo_edits_long
             real = word in idx.real_words
-            choices = [
-                w
-                for size in range(n - limit, n + limit + 1)
-                for w in idx.targets_by_shape.get((word[0], size), ())
-                if (size == n or not real or not (w.startswith(word) or word.startswith(w)))
-                and (n >= t.typo_role_len or not real or w not in ROLE_SHORTHANDS)
-            ]
-            choices.sort(key=lambda w: -idx.target_freq.get(w, 0))  # stable: ties keep shorter first
-            hit = process.extractOne(word, choices, scorer=OSA.distance, processor=None, score_cutoff=limit)
-            if hit is not None:
-                return str(hit[0])
+            # Each length's targets are in tie order already: the closest of
+            # each, then the closest overall (fewest edits, asked most, shorter).
+            best: tuple[tuple[float, int, int], str] | None = None
+            for size in range(n - limit, n + limit + 1):
+                pool: Sequence[str] = idx.targets_by_shape.get((word[0], size), ())
+                if real and pool:
+                    pool = [
+                        w
+                        for w in pool
+                        if (size == n or not (w.startswith(word) or word.startswith(w)))
+                        and (n >= t.typo_role_len or w not in ROLE_SHORTHANDS)
+                    ]
+                if not pool:
+                    continue
+                hit = process.extractOne(word, pool, scorer=OSA.distance, processor=None, score_cutoff=limit)
+                if hit is not None:
+                    key = (hit[1], -idx.target_freq.get(hit[0], 0), size)
+                    if best is None or key < best[0]:
+                        best = (key, str(hit[0]))
+            if best is not None:
+                return best[1]
             # Two words run together ("whatsthe", "differencebetween"): the
             # split whose shorter part is longest, both parts known words.
             if t.typo_split and n >= 2 * t.typo_split_part:
