@@ -571,9 +571,10 @@ def _real_words(targets: set[str], known: frozenset[str]) -> frozenset[str]:
     """English words the corrector must not take for typos of a target.
 
     Those a target becomes with one or two letters added or cut at the end,
-    those a letter from a role's shorthand, and those that are two known
-    words run together. Kept small (a few
-    thousand words), so the pickled engine stays light.
+    those a letter from a role's shorthand, those that are two known words
+    run together, and three-letter words that are a known word with the
+    last two letters swapped. Kept small (a few thousand words), so the
+    pickled engine stays light.
     """
     english = english_words()
     real: set[str] = set()
@@ -1052,7 +1053,7 @@ class Engine:
         return result
 
     def _holds(self, tokens: list[str], previous: Turn) -> bool:
-        """Whether the words of "is that true in X too?" leave the last
+        """Whether the words of "is that true in X too?" keep to the last
         answer's topic: each is generic, one the last entry knows (question
         or answer), or unknown (a place, a company: at most `holds_unknown`)."""
         idx = self.index
