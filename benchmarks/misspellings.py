@@ -36,7 +36,7 @@ def neighbours(c: str) -> str:
     for row in ROWS:
         i = row.find(c)
         if i >= 0:
-            return row[max(0, i - 1) : i].replace(c, "") + row[i + 1 : i + 2] or c
+            return row[max(0, i - 1) : i] + row[i + 1 : i + 2] or c
     return c
 
 

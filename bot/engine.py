@@ -201,9 +201,13 @@ _QUESTION = re.compile(
 _CLAUSES = re.compile(r"\s*(?:[?!;,.]|\band\b|\balso\b)\s*", re.IGNORECASE)
 _ASKS_WHO = re.compile(r"\b(?:who|whos|whose|whom)\b")
 _ASKS_WHO_OF_BOT = re.compile(r"\b(?:who|whos|whose|whom)(?: \w+){0,3} (?:you|your|u|ur)\b")
+# "how do/can/should ...", asking how a thing is done
+_HOW_MODAL = r"how (?:do|can|could|should|would|might)"
+# "and", "so", "ok" ... before a follow-up's question
+_LEAD = r"(?:(?:so|and|but|ok|okay|hmm) )*"
 _HOW_TO = re.compile(
     r"^(?:(?:ok|okay|so|and|but|hmm|right|cool|also|now|then) )*"
-    r"(?:how (?:do|can|could|should|would|might) (?:i|we|you|one)|how to|how is|how are"
+    rf"(?:{_HOW_MODAL} (?:i|we|you|one)|how to|how is|how are"
     # ... and a task for the bot ("can you write me a github actions yaml")
     r"|(?:can|could|would|will) (?:you|u) (?:please |pls )?(?:write|make|build|fix|generate|create|code|draft|debug))\b"
 )
@@ -264,15 +268,15 @@ _REFERS_TO_IT = re.compile(
 )
 _THAT = re.compile(r"\b(?:that|this|thats)\b")
 # ... and "is it common?", "is it worth it?" (not "what time is it")
-_IS_IT = re.compile(r"^(?:(?:so|and|but|ok|okay|hmm) )*(?:is|was|isnt|wasnt) it\b")
+_IS_IT = re.compile(rf"^{_LEAD}(?:is|was|isnt|wasnt) it\b")
 # How to do something oneself ("how do I reduce latency", "how to deploy a flask app").
 _HOW_DO_I = re.compile(
     r"^(?:(?:ok|okay|so|and|but|hmm|also|now|then|hey|hi) )*"
-    r"(?:how (?:do|can|could|should|would|might) (?:i|we|one)|how to)\b"
+    rf"(?:{_HOW_MODAL} (?:i|we|one)|how to)\b"
 )
 # A follow-up asking whether the last answer holds elsewhere.
 _HOLDS = re.compile(
-    r"(?:(?:and|so|but|ok|okay|hmm) )*(?:is|would|does|do) (?:that|this|it|they) (?:also |still |really )?"
+    rf"{_LEAD}(?:is|would|does|do) (?:that|this|it|they) (?:also |still |really )?"
     r"(?:be )?(?:true|the case|hold|holds|apply|applies|the same|similar|same)"
     r"(?P<where> (?:everywhere|anywhere|elsewhere|(?:in|at|for|outside|across|of) (?:\w+ ){0,2}\w+))?"
     r"(?: too| as well| also| though)?"
@@ -578,10 +582,15 @@ def _real_words(targets: set[str], known: frozenset[str]) -> frozenset[str]:
     """
     english = english_words()
     real: set[str] = set()
+    # words a letter from a role's shorthand can only be of these shapes
+    shapes = {(s[0], n) for s in ROLE_SHORTHANDS for n in range(len(s) - 1, len(s) + 2)}
+    near: list[str] = []
     for w in english:
         if w in known:
             continue
         n = len(w)
+        if n and (w[0], n) in shapes:
+            near.append(w)
         if w[: n - 1] in targets or w[: n - 2] in targets:
             real.add(w)
         elif n == 3 and w[0] + w[2] + w[1] in known:
@@ -592,8 +601,6 @@ def _real_words(targets: set[str], known: frozenset[str]) -> frozenset[str]:
         for cut in (t[:-1], t[:-2]):
             if len(cut) >= 2 and cut in english and cut not in known:
                 real.add(cut)
-    shapes = {(s[0], n) for s in ROLE_SHORTHANDS for n in range(len(s) - 1, len(s) + 2)}
-    near = [w for w in english if w and (w[0], len(w)) in shapes and w not in known]
     for s in ROLE_SHORTHANDS:
         real.update(hit for hit, _, _ in process.extract(s, near, scorer=OSA.distance, score_cutoff=1, limit=None))
     return frozenset(real)
@@ -1180,9 +1187,7 @@ class Engine:
         for sentence in sentences:
             if not _QUESTION.search(sentence):
                 continue
-            toks = content_tokens(sentence, self._corrector({}))
-            if SELF not in toks and addresses_bot(sentence) and not self._names_domain(toks):
-                toks.insert(0, SELF)  # a sentence put to the bot ("what topics can you help with?")
+            toks, _ = self.tokens(sentence)  # a sentence put to the bot is about it, as alone
             if not toks or toks == tokens:
                 continue
             if not any(tok in ROLE_TOKENS for tok in toks):
