@@ -626,10 +626,17 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
         folded += " choose"
     if _MOVE.search(folded):
         folded += " switch"
-    return [stem(w) if w not in _CANONICAL else w for w in folded.split()]
+    return [w if w in _CANONICAL else _canonical_stem(stem(w)) for w in folded.split()]
 
 
 _CANONICAL = frozenset(w for v in PHRASES.values() for w in v.split())
+# A canonical token is not stemmed, so a word stemming as it does is that
+# token: "experiences" and "experience", "kubernets" and "kubernetes".
+_STEM_TO_CANONICAL = {stem(w): w for w in _CANONICAL if stem(w) != w}
+
+
+def _canonical_stem(stemmed: str) -> str:
+    return _STEM_TO_CANONICAL.get(stemmed, stemmed)
 STEMMED_STOPWORDS = frozenset(stem(w) for w in STOPWORDS) | STOPWORDS
 STEMMED_GENERIC = frozenset(stem(w) for w in GENERIC) | GENERIC
 STEMMED_TOPIC_GENERIC = frozenset(stem(w) for w in TOPIC_GENERIC) | TOPIC_GENERIC

@@ -86,6 +86,15 @@ def test_light_stemming() -> None:
     assert content_tokens("salaries") == content_tokens("pay")
 
 
+@pytest.mark.parametrize(
+    ("variant", "canonical"),
+    [("experiences", "experience"), ("people's", "people"), ("kubernets", "kubernetes"), ("responsibles", "responsible")],
+)
+def test_a_word_stemming_as_a_canonical_token_is_that_token(variant: str, canonical: str) -> None:
+    # canonical tokens are not stemmed, so their other forms must meet them
+    assert content_tokens(variant) == content_tokens(canonical) == [canonical]
+
+
 def test_question_key_ignores_filler_and_spelling() -> None:
     assert question_key("How much does an MLE make?") == question_key("how much does a machine learning engineer make")
     assert question_key("DS salary") != question_key("MLE salary")
