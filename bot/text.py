@@ -637,6 +637,8 @@ _STEM_TO_CANONICAL = {stem(w): w for w in _CANONICAL if stem(w) != w}
 
 def _canonical_stem(stemmed: str) -> str:
     return _STEM_TO_CANONICAL.get(stemmed, stemmed)
+
+
 STEMMED_STOPWORDS = frozenset(stem(w) for w in STOPWORDS) | STOPWORDS
 STEMMED_GENERIC = frozenset(stem(w) for w in GENERIC) | GENERIC
 STEMMED_TOPIC_GENERIC = frozenset(stem(w) for w in TOPIC_GENERIC) | TOPIC_GENERIC

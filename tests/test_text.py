@@ -88,7 +88,12 @@ def test_light_stemming() -> None:
 
 @pytest.mark.parametrize(
     ("variant", "canonical"),
-    [("experiences", "experience"), ("people's", "people"), ("kubernets", "kubernetes"), ("responsibles", "responsible")],
+    [
+        ("experiences", "experience"),
+        ("people's", "people"),
+        ("kubernets", "kubernetes"),
+        ("responsibles", "responsible"),
+    ],
 )
 def test_a_word_stemming_as_a_canonical_token_is_that_token(variant: str, canonical: str) -> None:
     # canonical tokens are not stemmed, so their other forms must meet them
