@@ -631,8 +631,20 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
 
 _CANONICAL = frozenset(w for v in PHRASES.values() for w in v.split())
 # A canonical token is not stemmed, so a word stemming as it does is that
-# token: "experiences" and "experience", "kubernets" and "kubernetes".
+# token: "experiences" and "experience", "kubernets" and "kubernetes". So is
+# a word stemming as a one-word phrase does ("metaphore" as "metaphor").
 _STEM_TO_CANONICAL = {stem(w): w for w in _CANONICAL if stem(w) != w}
+
+
+def _phrase_stems() -> dict[str, str]:
+    found: dict[str, set[str]] = {}
+    for key, value in PHRASES.items():
+        if " " not in key and value and " " not in value and stem(key) != key:
+            found.setdefault(stem(key), set()).add(value)
+    return {s: v.pop() for s, v in found.items() if len(v) == 1 and s not in _STEM_TO_CANONICAL}
+
+
+_STEM_TO_CANONICAL |= _phrase_stems()
 
 
 def _canonical_stem(stemmed: str) -> str:

@@ -100,6 +100,14 @@ def test_a_word_stemming_as_a_canonical_token_is_that_token(variant: str, canoni
     assert content_tokens(variant) == content_tokens(canonical) == [canonical]
 
 
+@pytest.mark.parametrize(
+    ("variant", "phrase"), [("metaphore", "metaphor"), ("handovers", "handover"), ("wages", "wage")]
+)
+def test_a_word_stemming_as_a_one_word_phrase_means_what_it_means(variant: str, phrase: str) -> None:
+    assert content_tokens(variant) == content_tokens(phrase)
+    assert content_tokens(variant) != [variant]
+
+
 def test_question_key_ignores_filler_and_spelling() -> None:
     assert question_key("How much does an MLE make?") == question_key("how much does a machine learning engineer make")
     assert question_key("DS salary") != question_key("MLE salary")
