@@ -316,6 +316,9 @@ _add(
     "gotcha",
     "i see",
     "fair enough",
+    "never mind",
+    "nevermind",
+    "nvm",
     "understood",
     "noted",
     # a correction of the last question: what follows is the question
@@ -499,10 +502,14 @@ def fold(text: str) -> str:
 WordFix = Callable[[str], str]
 
 
-# The bot addressed by name ("hey bot, ...", "@role-diff ...", "..., bot?")
-# is a vocative: it says who is asked, not what.
+# The bot addressed by name ("hey bot, ...", "@role-diff ...", "..., bot?"),
+# and a greeting that opens a message ("morning, ..."), are vocatives: they
+# say who is asked, not what.
 _VOCATIVE = re.compile(
-    r"^(?:(?:hey|hi|hello|yo|ok|okay|oi|dear|so|um|ey)\s+)*(?:role\s?diff|roldiff|bot|chatbot)(?:\s+|$)"
+    r"^(?:(?:hey|heya|hi|hiya|hello|howdy|yo|sup|ok|okay|oi|dear|so|um|ey|greetings"
+    r"|(?:good )?(?:morning|afternoon|evening))\s+)*"
+    r"(?:role\s?diff|roldiff|bot|chatbot)(?:\s+|$)"
+    r"|^(?:good )?(?:morning|afternoon|evening)(?: all| everyone| team| folks)?(?=\s)"  # "morning, what does ..."
     r"|(?<!\bthis)(?<!\bthe)(?<!\ba)(?<!\byour)(?<!\bmy)\s+(?:role\s?diff|bot|chatbot)$"
 )
 # What a question asks for, said with words that alone are generic: "how

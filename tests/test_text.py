@@ -111,3 +111,21 @@ def test_a_word_stemming_as_a_one_word_phrase_means_what_it_means(variant: str, 
 def test_question_key_ignores_filler_and_spelling() -> None:
     assert question_key("How much does an MLE make?") == question_key("how much does a machine learning engineer make")
     assert question_key("DS salary") != question_key("MLE salary")
+
+
+@pytest.mark.parametrize(
+    "opening",
+    ["morning,", "good evening", "morning all", "heya bot,", "hiya @role-diff", "good morning roldiff", "howdy bot"],
+)
+def test_an_opening_greeting_says_nothing_of_what_is_asked(opening: str) -> None:
+    for question in ("what does an ML engineer do", "DS vs MLE salary"):
+        assert content_tokens(f"{opening} {question}") == content_tokens(question)
+
+
+def test_a_greeting_word_later_in_a_question_stays() -> None:
+    assert content_tokens("what happens in the morning") != content_tokens("what happens")
+
+
+@pytest.mark.parametrize("dismissal", ["never mind, thanks", "nvm", "ok nevermind"])
+def test_a_dismissal_asks_nothing(dismissal: str) -> None:
+    assert content_tokens(dismissal) == []
