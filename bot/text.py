@@ -541,6 +541,8 @@ _CHOICE = re.compile(
     r"|apply for|start as|get into|study|do|go|try|focus on|specialize in|specialise in) "
     rf"(?:\w+ ){{0,2}}?{_ROLE} (?:or|vs) "
     rf"|\bam i (?:\w+ ){{0,2}}?(?:suited|cut out|fit|better) (?:for|to be|to) {_ROLE} (?:or|vs) "
+    # "am I more of a DS person or an MLE person?"
+    rf"|\b(?:i m|im|am i|i am) (?:more (?:of )?{_ROLE}|{_ROLE} (?:person|type)) (?:\w+ )?(?:or|vs) "
     rf"|{_ROLE} (?:or|vs) {_ROLE} (?:\w+ ){{0,3}}?(?:for me|right for|best for|better for|suits|fits)\b"
 )
 # "Which should I pick then?", "which role is right for me?", "which career

@@ -435,6 +435,18 @@ def test_follow_ups_that_go_on_compare_correct_or_change_the_subject(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "how do I know if I'm more of a DS person or an MLE person?",
+        "am I more of a data scientist or an ML engineer, judging by what I enjoy?",
+        "honestly I can't tell if I'm a data science type or an ML engineering type",
+    ],
+)
+def test_asking_which_role_one_is_more_of_is_choosing(engine: Engine, text: str) -> None:
+    assert topic_of(engine, text) == "choosing"
+
+
+@pytest.mark.parametrize(
     ("text", "topic"),
     [
         ("tell me the main difference in one sentence", "difference"),
