@@ -260,6 +260,9 @@ _ONE = re.compile(
 _FRAGMENT = re.compile(
     r"^(?:and |but |so |ok |what about |how about )?(?:at|in|for|with|without|on|during|outside|within) "
 )
+# ... of a place or a company, which the knowledge need not know ("in
+# London?", "and at Google?")
+_WHERE_FRAGMENT = re.compile(r"^(?:and |but |so |ok |what about |how about )?(?:in|at|outside|across|within) ")
 # ... said as the object of the question ("got an analogy for that?", "what
 # would I do all day in it?"), not as a dummy subject ("what day is it today").
 _REFERS_TO_IT = re.compile(
@@ -1240,6 +1243,10 @@ class Engine:
         if topical and all_known and _FRAGMENT.match(" ".join(words)) and len(words) <= self.t.follow_up_max_words + 2:
             # "at senior level?", "in India specifically?" after a question
             # about pay: the last question, narrowed
+            return list(dict.fromkeys([*previous.tokens, *known_rest]))
+        place = _WHERE_FRAGMENT.match(" ".join(words)) and len(words) <= self.t.follow_up_max_words + 1
+        if place and self._holds(rest, previous):
+            # "in London?", "and at Google?": the last question, of a place
             return list(dict.fromkeys([*previous.tokens, *known_rest]))
         if not topical:
             # "what about big companies?" after startups: words of the knowledge's

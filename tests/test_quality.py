@@ -253,6 +253,9 @@ CONVERSATIONS = [
     [("how much do data scientists earn?", "salary"), ("is that true everywhere?", "salary")],
     [("how much do ML engineers make compared to DS?", "salary"), ("does that hold in Europe too?", "salary")],
     [("what's the salary of a senior ML engineer?", "salary"), ("is that the case in the UK as well?", "salary")],
+    # ... or of a place or a company the knowledge does not know
+    [("how much does a data scientist make?", "salary"), ("in Lisbon?", "salary")],
+    [("is the ML engineer job market growing?", "demand"), ("and in Nairobi?", "demand")],
     # the other role set against the one just asked about
     [("what does an ML engineer do?", "ml-engineer"), ("versus a data scientist?", "difference")],
     [("what is a data scientist?", "data-scientist"), ("compared to an MLE?", "difference")],
