@@ -229,6 +229,12 @@ _GO_ON = re.compile(
     r"(?: take| last| happen| be done| done)?)?)"
     r"(?: please| pls| then| too)?"
 )
+# "should they?", "do they really?", "will it?": a yes-or-no question of the
+# last answer, with nothing of its own
+_BARE_ASK = re.compile(
+    rf"{_LEAD}(?:should|do|does|did|can|could|will|would|must|is|are|was|were) (?:they|it|that|this|he|she)"
+    r"(?: (?:really|ever|always|usually|actually|still|too|though|even))*"
+)
 # Words that, in this bot, are about the two roles even when no role is
 # named ("tell me the main difference", "got an example?", "what's the pay
 # like?"): a question of these and everyday words alone asks about both.
@@ -1031,7 +1037,7 @@ class Engine:
             # last answer, of a place or a case the knowledge need not know
             held = _HOLDS.fullmatch(said)
             holds = held is not None and self._holds(self.tokens(held.group("where") or "")[0], previous)
-            if _GO_ON.fullmatch(said) or about_that or holds:
+            if _GO_ON.fullmatch(said) or _BARE_ASK.fullmatch(said) or about_that or holds:
                 result = self.decide(self.analyse_tokens(list(previous.tokens), corrected, cleaned))
                 if isinstance(result, Answer):
                     return replace(result, tokens=previous.tokens)

@@ -413,6 +413,10 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         [("do ML engineers need statistics?", "skills"), ("how much?", "skills")],
         [("how do DS and MLE work together?", "working-together"), ("like what?", "working-together")],
         [("what's the difference between DS and MLE", "difference"), ("longer please", "difference")],
+        # a yes-or-no question of the last answer with nothing of its own
+        [("do data scientists write production code?", "production-code"), ("should they?", "production-code")],
+        [("do ML engineers go on call?", "day-to-day"), ("do they really?", "day-to-day")],
+        [("is the data science job market shrinking?", "demand"), ("will it though?", "demand")],
         # a question about "that" in everyday words is about the last answer
         [
             ("do startups have separate DS and MLE roles?", "team-structure"),
