@@ -241,7 +241,7 @@ _BARE_ASK = re.compile(
 _ROLE_ASKS = frozenset(
     form
     for w in "difference compare comparison example examples salary income skill skills tool tools choose pick"
-    " switch overlap responsibilities responsibility demand".split()
+    " switch overlap responsibilities responsibility demand analogy".split()
     for form in (w, stem(w))
 )
 _TELL_ME = re.compile(r"\b(?:tell|give|show|explain to|walk|remind) me\b")
@@ -1146,7 +1146,10 @@ class Engine:
             return tokens
         if not any(tok in _ROLE_ASKS for tok in tokens):
             return tokens
-        if not all(tok in idx.vocab and (tok in STEMMED_GENERIC or tok in STEMMED_TOPIC_GENERIC) for tok in tokens):
+        if not all(
+            tok in idx.vocab and (tok in STEMMED_GENERIC or tok in STEMMED_TOPIC_GENERIC or tok in _ROLE_ASKS)
+            for tok in tokens
+        ):
             return tokens
         said = _TELL_ME.sub(" ", said)  # "tell me the main difference" is not about the asker
         if _ASKERS_OWN.search(said) or _HOW_TO.match(said) or _REFERS_BACK.intersection(said.split()):

@@ -554,7 +554,9 @@ _WHICH_CHOICE = re.compile(
     r"|(?:is|would be|s) (?:\w+ ){0,2}?(?:right|best|better|suitable|realistic|a better fit|a good fit)"
     r" for (?:me|my|someone)\b"
     r"|(?:suits|fits) (?:me|my)\b"
-    r"|(?:is|would be|s) (?:the )?(?:right|best|better|smarter|safer) (?:choice|fit|option|pick|bet)\b)"
+    r"|(?:is|would be|s) (?:the )?(?:right|best|better|smarter|safer) (?:choice|fit|option|pick|bet)\b"
+    # "so which role is better?", "which one is better then" (and nothing more)
+    r"|(?:is|would be|s) (?:the )?(?:better|best)(?: overall| in general| then| really)?$)"
     r"|\bwhich(?: one| role| job| career| path)?(?: then)?$"
 )
 

@@ -413,6 +413,9 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         [("do ML engineers need statistics?", "skills"), ("how much?", "skills")],
         [("how do DS and MLE work together?", "working-together"), ("like what?", "working-together")],
         [("what's the difference between DS and MLE", "difference"), ("longer please", "difference")],
+        # "which one is better?" asks to choose, whatever was asked before
+        [("what's the difference between DS and MLE?", "difference"), ("so which role is better?", "choosing")],
+        [("got an analogy for DS vs MLE?", "analogy"), ("ok which one is better then?", "choosing")],
         # a yes-or-no question of the last answer with nothing of its own
         [("do data scientists write production code?", "production-code"), ("should they?", "production-code")],
         [("do ML engineers go on call?", "day-to-day"), ("do they really?", "day-to-day")],
@@ -458,6 +461,8 @@ def test_asking_which_role_one_is_more_of_is_choosing(engine: Engine, text: str)
     [
         ("tell me the main difference in one sentence", "difference"),
         ("got an example?", "example"),
+        ("got an analogy?", "analogy"),
+        ("any good metaphor?", "analogy"),
         ("what's the salary difference?", "salary"),
         ("where does your info come from?", "about"),
     ],
