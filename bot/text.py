@@ -545,6 +545,10 @@ _CHOICE = re.compile(
     rf"|\b(?:i m|im|am i|i am) (?:more (?:of )?{_ROLE}|{_ROLE} (?:person|type)) (?:\w+ )?(?:or|vs) "
     rf"|{_ROLE} (?:or|vs) {_ROLE} (?:\w+ ){{0,3}}?(?:for me|right for|best for|better for|suits|fits)\b"
 )
+# "I got two offers, DS at a bank and MLE at a startup": a choice, when a
+# role is named
+_OFFERS = re.compile(r"\b(?:two|2|both|multiple|competing) (?:job )?offers\b|\boffers? (?:from|for) both\b")
+_NAMES_ROLE = re.compile(r"\b(?:datascientist|mlengineer)\b")
 # "Which should I pick then?", "which role is right for me?", "which career
 # would you recommend?": a choice (seen before role phrases are rewritten).
 _WHICH_CHOICE = re.compile(
@@ -633,7 +637,7 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
         folded = pattern.sub(lambda m, intent=intent: f"{m.group(0)} {intent}", folded)
     which_choice = _WHICH_CHOICE.search(folded) is not None
     folded = _PHRASE_RE.sub(lambda m: PHRASES[m.group(0)], folded)
-    if which_choice or _CHOICE.search(folded):
+    if which_choice or _CHOICE.search(folded) or (_OFFERS.search(folded) and _NAMES_ROLE.search(folded)):
         folded += " choose"
     if _MOVE.search(folded):
         folded += " switch"

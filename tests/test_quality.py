@@ -450,9 +450,11 @@ def test_follow_ups_that_go_on_compare_correct_or_change_the_subject(
         "how do I know if I'm more of a DS person or an MLE person?",
         "am I more of a data scientist or an ML engineer, judging by what I enjoy?",
         "honestly I can't tell if I'm a data science type or an ML engineering type",
+        "I have two job offers, one as a data scientist and one as an ML engineer",
+        "competing offers for a DS role and an MLE role, similar money",
     ],
 )
-def test_asking_which_role_one_is_more_of_is_choosing(engine: Engine, text: str) -> None:
+def test_asking_which_role_one_is_more_of_or_which_offer_to_take_is_choosing(engine: Engine, text: str) -> None:
     assert topic_of(engine, text) == "choosing"
 
 
