@@ -451,7 +451,7 @@ def test_follow_ups_that_go_on_compare_correct_or_change_the_subject(
         "am I more of a data scientist or an ML engineer, judging by what I enjoy?",
         "honestly I can't tell if I'm a data science type or an ML engineering type",
         "I have two job offers, one as a data scientist and one as an ML engineer",
-        "competing offers for a DS role and an MLE role, similar money",
+        "two offers on the table: data scientist at a bank, ML engineer at an agency",
     ],
 )
 def test_asking_which_role_one_is_more_of_or_which_offer_to_take_is_choosing(engine: Engine, text: str) -> None:
