@@ -92,6 +92,7 @@ class Thresholds:
     typo_edits_short: int = 1
     typo_edits_long: int = 2
     typo_swap_short: bool = True  # a three-letter non-word with its last two letters swapped is corrected ("hwo")
+    typo_extend_short: bool = True  # ... or a letter short of a four-letter word ("ful", "lik")
     typo_split: bool = True  # a word that is two known words run together is split ("whatsthe")
     typo_split_part: int = 2  # ... each at least this long
     typo_role_len: int = 7  # shorter real words are never "corrected" into a role's shorthand ("miles" is not "mles")
@@ -644,11 +645,16 @@ class Engine:
 
         def fix(word: str) -> str:
             if len(word) < t.typo_min_len or word.isdigit() or word in idx.known_words or stem(word) in idx.known_stems:
-                if len(word) == 3 and t.typo_swap_short and word not in idx.known_words and word not in idx.real_words:
+                if len(word) == 3 and word not in idx.known_words and word not in idx.real_words and word.isalpha():
                     swapped = word[0] + word[2] + word[1]  # "hwo", "teh", "adn"
-                    if swapped in idx.known_words:
+                    if t.typo_swap_short and swapped in idx.known_words:
                         corrected[word] = swapped
                         return swapped
+                    # "ful", "lik", "giv": a letter short of a word (the most asked)
+                    longer = next((w for w in idx.targets_by_shape.get((word[0], 4), ()) if w.startswith(word)), None)
+                    if t.typo_extend_short and longer is not None:
+                        corrected[word] = longer
+                        return longer
                 return word
             known = memo.get(word)
             if known is not None:

@@ -195,3 +195,21 @@ def test_three_letter_words_with_the_last_two_letters_swapped(engine: Engine) ->
     assert [fix(w) for w in ("hwo", "teh", "adn", "waht")] == ["how", "the", "and", "what"]
     assert fix("tow") == "tow"  # a real word, not "two"
     assert fix("xyz") == "xyz"  # no known word two letters swapped
+
+
+def test_three_letter_words_a_letter_short_of_a_four_letter_word(engine: Engine) -> None:
+    fix = engine._corrector({})
+    assert [fix(w) for w in ("ful", "giv", "hav")] == ["full", "give", "have"]
+    assert fix("car") == "car"  # a real word, not "care" or "card"
+    idx = engine.index
+    for w in targets(engine):
+        short = w[:3]
+        if len(w) != 4 or not short.isalpha() or short in idx.known_words or short in idx.real_words:
+            continue
+        if short[0] + short[2] + short[1] in idx.known_words:
+            continue  # a swap ("hwo") comes first
+        got = fix(short)
+        assert len(got) == 4 and got.startswith(short), (short, got)
+        # the most asked of the four-letter words it starts
+        freq = idx.target_freq.get
+        assert freq(got, 0) == max(freq(x, 0) for x in targets(engine) if len(x) == 4 and x.startswith(short))
