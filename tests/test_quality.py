@@ -40,6 +40,8 @@ def topic_of(engine: Engine, text: str) -> str | None:
         # how long the answer should be says nothing about what is asked
         ("explain mlops in 3 sentences", "mlops"),
         ("ds vs mle in two lines pls", "difference"),
+        ("what does an ML engineer do, in simple words", "ml-engineer"),
+        ("simply put, what does a data scientist do?", "data-scientist"),
         # chat spellings: "r u" is "are you", "data eng" a data engineer; "R" alone stays the language
         ("what r u", "about"),
         ("data eng vs ml eng, whats the diff", "other-roles"),
