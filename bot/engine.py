@@ -132,6 +132,7 @@ class Thresholds:
     holds_unknown: int = 1  # "is that true in <place> too?": at most this many unknown words
     going_on_with_last: bool = True  # ... or, with the last question's words, the last entry still wins
     going_on_last_answer: float = 65.0  # ... at this score
+    level_keeps_last: bool = True  # "and for juniors?" after an answer: that answer, at that level
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
     how_to_fuzz: float = 95.0  # "how do I / how to ...", naming no role, answers only from this fuzz
@@ -230,6 +231,16 @@ _GO_ON = re.compile(
     r"(?: take| last| happen| be done| done)?)?)"
     r"(?: please| pls| then| too)?"
 )
+# Seniority: "and for juniors?", "at senior level?" after the pay asks the
+# last question of a level, not about the levels
+_LEVELS = frozenset(
+    form
+    for w in "junior senior entry level principal staff lead mid graduate grad internship beginner fresh".split()
+    for form in (w, stem(w), w + "s", stem(w + "s"))
+)
+_LEVEL_LEAD = re.compile(r"^(?:(?:ok|okay|hm|hmm|right|cool|and|so) )+(?=and |at |for |what about |how about )")
+# What a word means ("what does senior even mean here?"): asked of the word
+_MEANS = re.compile(r"\bwhat (?:does|do|is|s) (?:\w+ ){1,3}(?:mean|means|stand for)\b|\bmeaning of\b")
 # "should they?", "do they really?", "will it?": a yes-or-no question of the
 # last answer, with nothing of its own
 _BARE_ASK = re.compile(
@@ -1051,6 +1062,9 @@ class Engine:
             return Decline(0.0, (), "empty")
         tokens = self._implied_roles(said, tokens)
         if previous is not None:
+            leveled = self._at_a_level(cleaned, said, tokens, corrected, previous)
+            if leveled is not None:
+                return leveled
             borrowed = self.follow_up_tokens(said, tokens, previous)
             if borrowed is not None:
                 analysed = self.analyse_tokens(borrowed, corrected, cleaned)
@@ -1073,6 +1087,40 @@ class Engine:
             if going_on is not None:
                 return going_on
         return result
+
+    def _at_a_level(
+        self, cleaned: str, said: str, tokens: list[str], corrected: dict[str, str], previous: Turn
+    ) -> Answer | None:
+        """A short follow-up of a seniority and everyday words ("and for
+        juniors there?", "at senior level?", "entry level MLE?"): the last
+        entry, asked at that level, when it still answers with these words
+        and is not about the other role."""
+        if not self.t.level_keeps_last or previous.topic == ABOUT_TOPIC:
+            return None
+        if len(said.split()) > self.t.follow_up_max_words + 3 or _HOW_TO.match(said):
+            return None
+        if not any(tok in _LEVELS for tok in tokens):
+            return None
+        everyday = STEMMED_GENERIC - STEMMED_TOPIC_GENERIC
+        if any(tok not in _LEVELS and tok not in PERSON_ROLES and tok not in everyday for tok in tokens):
+            return None
+        # said as a follow-up ("and ...", "at ...", "what about ..."), not "what does senior mean"
+        lead = _LEVEL_LEAD.sub("", said)
+        if not (_FOLLOW_UP_CUE.match(lead) or _FRAGMENT.match(lead)):
+            return None
+        idx = self.index
+        ei = idx.entry_index.get(previous.entry_id)
+        if ei is None:
+            return None
+        role = idx.entry_role[ei]
+        if role is not None and any(tok in PERSON_ROLES and tok != role for tok in tokens):
+            return None
+        toks = list(dict.fromkeys([*previous.tokens, *tokens]))
+        b = self.analyse_tokens(toks, corrected, cleaned)
+        score = next((sc.final for sc in b.scores if sc.entry_id == previous.entry_id), None)
+        if score is None or score < self.t.continuing_answer:
+            return None
+        return Answer(self.kb.by_id[previous.entry_id], round(score, 1), (), tokens=previous.tokens)
 
     def _holds(self, tokens: list[str], previous: Turn) -> bool:
         """Whether the words of "is that true in X too?" keep to the last
@@ -1112,7 +1160,7 @@ class Engine:
         entry is of the previous turn's topic. Not a how-to of one's own ("how
         do I write a flask app?") nor one with a word the knowledge is not
         asked with ("and how much do nurses make?")."""
-        if previous.topic == ABOUT_TOPIC or not tokens or _HOW_TO.match(said):
+        if previous.topic == ABOUT_TOPIC or not tokens or _HOW_TO.match(said) or _MEANS.search(said):
             return None
         if any(not self._known_topic(tok) for tok in tokens if tok not in ROLE_TOKENS):
             return None
@@ -1123,6 +1171,9 @@ class Engine:
             return None
         first = b.scores[0]
         entry = self.kb.by_id[first.entry_id]
+        others = [tok for tok in tokens if tok in _OTHER_PEOPLE]
+        if not all(self._most_about(entry.id, tok) for tok in others):
+            return None  # "what about software engineers, how much do they make?"
         if entry.topic == previous.topic and first.final >= self.t.continuing_answer:
             return Answer(entry, round(first.final, 1), (), tokens=b.tokens)
         if (

@@ -415,6 +415,13 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         [("do ML engineers need statistics?", "skills"), ("how much?", "skills")],
         [("how do DS and MLE work together?", "working-together"), ("like what?", "working-together")],
         [("what's the difference between DS and MLE", "difference"), ("longer please", "difference")],
+        # a follow-up of a seniority asks the last question at that level
+        [("how much does an ML engineer make?", "salary"), ("and for juniors?", "salary")],
+        [("is the data scientist job market growing?", "demand"), ("what about junior DS roles?", "demand")],
+        [("what skills does a data scientist need?", "skills"), ("ok and at senior level?", "skills")],
+        # ... and neither other people's pay nor what a word means goes on about the last answer
+        [("DS vs MLE salary", "salary"), ("what about software engineers, how much do they make", None)],
+        [("DS vs MLE salary", "salary"), ("what does senior even mean here", None)],
         # "which one is better?" asks to choose, whatever was asked before
         [("what's the difference between DS and MLE?", "difference"), ("so which role is better?", "choosing")],
         [("got an analogy for DS vs MLE?", "analogy"), ("ok which one is better then?", "choosing")],
