@@ -239,6 +239,14 @@ _LEVELS = frozenset(
     for form in (w, stem(w), w + "s", stem(w + "s"))
 )
 _LEVEL_LEAD = re.compile(r"^(?:(?:ok|okay|hm|hmm|right|cool|and|so) )+(?=and |at |for |what about |how about )")
+# The bot's own pick ("what would you do?", "would you do it?", "your
+# advice?"): how to choose between the roles
+_OPINION = re.compile(
+    rf"{_LEAD}(?:what (?:would|do|should) you (?:do|pick|choose|recommend|suggest|go for|go with)"
+    r"|(?:would|do|should) you (?:do|pick|choose|recommend|go for) (?:it|that|this|one)"
+    r"|what would you advise|whats? your advice|your advice)"
+    r"(?: in my shoes| in my place| if you were me| personally| then| honestly)?"
+)
 # What a word means ("what does senior even mean here?"): asked of the word
 _MEANS = re.compile(r"\bwhat (?:does|do|is|s) (?:\w+ ){1,3}(?:mean|means|stand for)\b|\bmeaning of\b")
 # "should they?", "do they really?", "will it?": a yes-or-no question of the
@@ -1054,6 +1062,12 @@ class Engine:
             # last answer, of a place or a case the knowledge need not know
             held = _HOLDS.fullmatch(said)
             holds = held is not None and self._holds(self.tokens(held.group("where") or "")[0], previous)
+            if _OPINION.fullmatch(said):
+                # asked for the bot's own pick: how to choose between the roles
+                choice = [stem("choose"), *(previous.roles or sorted(PERSON_ROLES))]
+                result = self.decide(self.analyse_tokens(choice, corrected, cleaned))
+                if isinstance(result, Answer):
+                    return replace(result, tokens=tuple(choice))
             if _GO_ON.fullmatch(said) or _BARE_ASK.fullmatch(said) or about_that or holds:
                 result = self.decide(self.analyse_tokens(list(previous.tokens), corrected, cleaned))
                 if isinstance(result, Answer):

@@ -422,6 +422,9 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         # ... and neither other people's pay nor what a word means goes on about the last answer
         [("DS vs MLE salary", "salary"), ("what about software engineers, how much do they make", None)],
         [("DS vs MLE salary", "salary"), ("what does senior even mean here", None)],
+        # asked for the bot's own pick: how to choose
+        [("can a data scientist switch to ML engineering?", "switching"), ("would you do it?", "choosing")],
+        [("is DS or MLE more in demand?", "demand"), ("what would you pick in my shoes?", "choosing")],
         # "which one is better?" asks to choose, whatever was asked before
         [("what's the difference between DS and MLE?", "difference"), ("so which role is better?", "choosing")],
         [("got an analogy for DS vs MLE?", "analogy"), ("ok which one is better then?", "choosing")],
