@@ -136,7 +136,7 @@ class Thresholds:
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
     how_to_fuzz: float = 95.0  # "how do I / how to ...", naming no role, answers only from this fuzz
-    no_role_final: float = 90.0  # ... or this final score (fuzz, overlap, cosine and vote together)
+    no_role_final: float = 88.0  # ... or this final score (fuzz, overlap, cosine and vote together)
     runners_up: int = 3  # next-best entries looked at for "related"
     second_part_depth: int = 8  # entries looked at for the second part of a question
     second_part_share: float = 0.6  # IDF share of the left-over topic words it must know

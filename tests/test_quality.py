@@ -421,7 +421,7 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         [("what skills does a data scientist need?", "skills"), ("ok and at senior level?", "skills")],
         # ... and neither other people's pay nor what a word means goes on about the last answer
         [("DS vs MLE salary", "salary"), ("what about software engineers, how much do they make", None)],
-        [("DS vs MLE salary", "salary"), ("what does senior even mean here", None)],
+        [("DS vs MLE salary", "salary"), ("what does equity even mean here", None)],
         # asked for the bot's own pick: how to choose
         [("can a data scientist switch to ML engineering?", "switching"), ("would you do it?", "choosing")],
         [("is DS or MLE more in demand?", "demand"), ("what would you pick in my shoes?", "choosing")],
