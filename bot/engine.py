@@ -132,6 +132,8 @@ class Thresholds:
     holds_unknown: int = 1  # "is that true in <place> too?": at most this many unknown words
     going_on_with_last: bool = True  # ... or, with the last question's words, the last entry still wins
     going_on_last_answer: float = 65.0  # ... at this score
+    borrow_own_score: float = 55.0  # ... a follow-up given the conversation's roles must score this without them
+    follow_up_asks: bool = True  # ... and, with nothing of the last question's, be asked as a question
     level_keeps_last: bool = True  # "and for juniors?" after an answer: that answer, at that level
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
@@ -199,6 +201,29 @@ _QUESTION = re.compile(
     r"\?\s*$|^(?:what|which|who|whom|whose|how|why|when|where|is|are|do|does|did|can|could|should|would|will|am)\b",
     re.IGNORECASE,
 )
+# A follow-up may ask without a question mark: a correction ("no I meant
+# ..."), a request ("explain ..."), a liking told ("I hate being on call"),
+# in chat spelling ("whats replacing it", "wich ...")
+_ASKS_TOO = re.compile(
+    r"^(?:(?:ok|okay|so|sorry|hm|hmm|btw|also|last one|one more|and|but) )*"
+    r"(?:what|whats|wats|wich|which|who|whos|how|hows|why|when|where|wheres|is|are|do|does|can|should|would|will"
+    r"|no i mean|no i meant|i mean|i meant|explain|tell me more|i (?:like|love|hate|prefer|enjoy|dislike|d rather))\b"
+)
+
+
+def _asks(cleaned: str) -> bool:
+    """Whether a follow-up asks: a question, a follow-up's cue ("and ...",
+    "what about ..."), or a correction, request or liking told."""
+    if "?" in cleaned:
+        return True
+    said = " ".join(fold(cleaned).split())
+    return (
+        _QUESTION.search(said) is not None
+        or _FOLLOW_UP_CUE.match(said) is not None
+        or _ASKS_TOO.match(said) is not None
+    )
+
+
 # Where a message to the bot joins two questions ("who are you and who made you?").
 _CLAUSES = re.compile(r"\s*(?:[?!;,.]|\band\b|\balso\b)\s*", re.IGNORECASE)
 _ASKS_WHO = re.compile(r"\b(?:who|whos|whose|whom)\b")
@@ -266,6 +291,12 @@ _ROLE_ASKS = frozenset(
 )
 _TELL_ME = re.compile(r"\b(?:tell|give|show|explain to|walk|remind) me\b")
 _ASKERS_OWN = re.compile(r"\b(?:i|im|ive|id|me|my|mine|our|your)\b")
+# The asker's own money ("what's my salary", "when can I expect to be paid"):
+# a question of their pay slip, not of the roles
+_OWN_MONEY = re.compile(
+    r"\b(?:my|our) (?:\w+ )?(?:salary|pay|paycheck|paycheque|wage|wages|income|bonus|payday|taxes|tax|paid)\b"
+    r"|\b(?:i|we) (?:last )?(?:got|go|was|were) paid\b|\bwhen (?:\w+ ){0,2}(?:i|we) (?:expect to )?(?:be|get) paid\b"
+)
 # Other occupations ("and how much do nurses make?", "software engineers?"):
 # a question about them is not about the conversation's roles.
 _OTHER_PEOPLE = frozenset(
@@ -1090,7 +1121,11 @@ class Engine:
                 # developers make?": about other people, answered only by the
                 # entry asked about them most
                 others = [tok for tok in tokens if tok in _OTHER_PEOPLE]
-                if isinstance(result, Answer) and all(self._most_about(result.entry.id, tok) for tok in others):
+                if (
+                    isinstance(result, Answer)
+                    and all(self._most_about(result.entry.id, tok) for tok in others)
+                    and self._own_words_fit(result.entry.id, tokens, borrowed, corrected, cleaned)
+                ):
                     return replace(result, tokens=tuple(borrowed))
         a = self.analyse_message(cleaned, tokens, corrected)
         result = self.decide(a)
@@ -1136,6 +1171,23 @@ class Engine:
             return None
         return Answer(self.kb.by_id[previous.entry_id], round(score, 1), (), tokens=previous.tokens)
 
+    def _own_words_fit(
+        self, entry_id: str, tokens: list[str], borrowed: list[str], corrected: dict[str, str], cleaned: str
+    ) -> bool:
+        """A follow-up that borrowed only the conversation's roles ("what
+        skills would I be missing?") must fit its entry in its own words too:
+        the roles fit every entry, so "stop this process" or "turn up the
+        volume" would ride on them."""
+        if not set(borrowed) - set(tokens) <= PERSON_ROLES:
+            return True  # it borrowed the last question's words
+        if _OWN_MONEY.search(" ".join(fold(cleaned).split())):
+            return False
+        if self.t.follow_up_asks and not _asks(cleaned):
+            return False  # "stop this process", "turn up the volume": not a question
+        own = self.analyse_tokens(tokens, corrected, cleaned)
+        score = next((sc.final for sc in own.scores if sc.entry_id == entry_id), 0.0)
+        return score >= self.t.borrow_own_score
+
     def _holds(self, tokens: list[str], previous: Turn) -> bool:
         """Whether the words of "is that true in X too?" keep to the last
         answer's topic: each is generic, one the last entry knows (question
@@ -1176,6 +1228,10 @@ class Engine:
         asked with ("and how much do nurses make?")."""
         if previous.topic == ABOUT_TOPIC or not tokens or _HOW_TO.match(said) or _MEANS.search(said):
             return None
+        if self.t.follow_up_asks and not _asks(cleaned):
+            return None  # "350 set the oven", "stop speaking": not a question
+        if _OWN_MONEY.search(said):
+            return None
         if any(not self._known_topic(tok) for tok in tokens if tok not in ROLE_TOKENS):
             return None
         roles = [tok for tok in tokens if tok in PERSON_ROLES] or list(previous.roles) or sorted(PERSON_ROLES)
@@ -1188,7 +1244,11 @@ class Engine:
         others = [tok for tok in tokens if tok in _OTHER_PEOPLE]
         if not all(self._most_about(entry.id, tok) for tok in others):
             return None  # "what about software engineers, how much do they make?"
-        if entry.topic == previous.topic and first.final >= self.t.continuing_answer:
+        if (
+            entry.topic == previous.topic
+            and first.final >= self.t.continuing_answer
+            and self._own_words_fit(entry.id, tokens, toks, corrected, cleaned)
+        ):
             return Answer(entry, round(first.final, 1), (), tokens=b.tokens)
         if (
             not self.t.going_on_with_last

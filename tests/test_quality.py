@@ -302,10 +302,27 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "can you write me a terraform script for a model endpoint",
         "makes sense, thanks!",
         "got it, cheers",
+        # commands to an assistant: no question, so nothing to complete
+        "pause the music",
+        "set an alarm for 7",
+        "remind me to call mum",
+        "turn off the lights",
+        "play the next song",
+        "skip this one",
+        # the asker's own pay slip
+        "what's my salary this month",
+        "when do i get paid",
+        "when is my next payday",
     ],
 )
 def test_context_never_turns_an_off_topic_follow_up_into_an_answer(engine: Engine, off_topic: str) -> None:
-    for first in ("what does a data scientist do?", "how much do ML engineers earn", "ds vs mle"):
+    for first in (
+        "what does a data scientist do?",
+        "how much do ML engineers earn",
+        "ds vs mle",
+        "what tools do ML engineers use?",
+        "is the DS job market growing?",
+    ):
         service = RoleDiff(engine)
         asker = Asker("test", None, "dm", "c1")
         assert service.ask(first, asker).kind == "answer"
