@@ -550,6 +550,14 @@ _CHOICE = re.compile(
     # "am I more of a DS person or an MLE person?"
     rf"|\b(?:i m|im|am i|i am) (?:more (?:of )?{_ROLE}|{_ROLE} (?:person|type)) (?:\w+ )?(?:or|vs) "
     rf"|{_ROLE} (?:or|vs) {_ROLE} (?:\w+ ){{0,3}}?(?:for me|right for|best for|better for|suits|fits)\b"
+    # "ds or mle for a stats nerd", "DS or MLE for someone who hates meetings"
+    rf"|{_ROLE} or {_ROLE} for (?:a|an|someone|somebody|people|me|my|us|introverts?|beginners?)\b"
+)
+# "which one is chiller, DS or MLE", "is MLE harder than DS?": how it is to
+# do the job, a choice when a role is named
+_HOW_IT_IS = re.compile(
+    r"\b(?:harder|easier|chiller|tougher|more (?:fun|stressful|relaxed|rewarding|enjoyable|difficult|demanding"
+    r"|challenging|boring|creative)|less (?:stressful|demanding|boring))\b"
 )
 # "I got two offers, DS at a bank and MLE at a startup": a choice, when a
 # role is named
@@ -643,7 +651,8 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
         folded = pattern.sub(lambda m, intent=intent: f"{m.group(0)} {intent}", folded)
     which_choice = _WHICH_CHOICE.search(folded) is not None
     folded = _PHRASE_RE.sub(lambda m: PHRASES[m.group(0)], folded)
-    if which_choice or _CHOICE.search(folded) or (_OFFERS.search(folded) and _NAMES_ROLE.search(folded)):
+    asks_choice = _OFFERS.search(folded) or _HOW_IT_IS.search(folded)
+    if which_choice or _CHOICE.search(folded) or (asks_choice and _NAMES_ROLE.search(folded)):
         folded += " choose"
     if _MOVE.search(folded):
         folded += " switch"

@@ -481,6 +481,11 @@ def test_follow_ups_that_go_on_compare_correct_or_change_the_subject(
         "honestly I can't tell if I'm a data science type or an ML engineering type",
         "I have two job offers, one as a data scientist and one as an ML engineer",
         "two offers on the table: data scientist at a bank, ML engineer at an agency",
+        # "X or Y for <someone>", and how it is to do each job
+        "data scientist or ML engineer for somebody who loves maths?",
+        "ds or mle for an introvert",
+        "which role is more boring, data scientist or ML engineer?",
+        "is being an ML engineer tougher than being a data scientist?",
     ],
 )
 def test_asking_which_role_one_is_more_of_or_which_offer_to_take_is_choosing(engine: Engine, text: str) -> None:
