@@ -250,8 +250,9 @@ _GO_ON = re.compile(
     r"|explain|elaborate|go on|tell me more|more|more please|longer|longer please|in more detail|more detail"
     r"|more details|details|another one|got another one|another|any other|any others|anything else|what else"
     r"|then what|and then|really|seriously|is that so|how does that work|in what way"
-    r"|examples|example|an example|any examples|for example|for instance|got an example|got examples"
-    r"|(?:can|could) you give (?:me )?(?:an example|examples)|give me an example"
+    # "examples?" asks for instances of what was just said ("got an example?"
+    # asks for the worked one, the example entry)
+    r"|examples|any examples|got examples|(?:can|could) you give (?:me )?(?:an example|examples)|for instance"
     r"|(?:how often|how long)(?: (?:does|would|will|is|should|can|do) (?:it|that|this)(?: usually| typically)?"
     r"(?: take| last| happen| be done| done)?)?)"
     r"(?: please| pls| then| too)?"

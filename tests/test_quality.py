@@ -241,7 +241,10 @@ CONVERSATIONS = [
     [("how much do ML engineers make?", "salary"), ("in big tech?", "salary")],
     [("what tools do data scientists use?", "tools"), ("for deep learning?", "tools")],
     # "examples?", "how long?": go on about the last answer
-    [("how do ML engineers monitor models in production?", "mlops"), ("got an example?", "mlops")],
+    [("how do ML engineers monitor models in production?", "mlops"), ("examples?", "mlops")],
+    # ... while "got an example?" asks for the worked example
+    [("what's the difference between DS and MLE?", "difference"), ("got an example?", "example")],
+    [("how do data scientists and ML engineers work together?", "working-together"), ("example?", "example")],
     [("can a data scientist switch to ML engineering?", "switching"), ("how long?", "switching")],
     [("can an ML engineer move into data science?", "switching"), ("how long would that take?", "switching")],
     # "is it ...?" in everyday words asks about what was just answered
