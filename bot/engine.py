@@ -305,6 +305,8 @@ _OTHER_PEOPLE = frozenset(
     for w in "engineer engineers analyst analysts developer developers programmer programmers architect architects"
     " researcher researchers manager managers designer designers consultant consultants".split()
 )
+# The tokens the text adds for a move between the roles or a choice of one
+_MOVE_OR_CHOICE = frozenset({"switch", stem("choose")})
 # Words by which a message refers back to the roles it followed.
 _REFERS_BACK = frozenset("they them their theirs these those each both either he she his her".split())
 # ... and by which it refers back to what was asked ("do DS need to learn it too?").
@@ -1373,8 +1375,12 @@ class Engine:
         short = len(words) <= self.t.follow_up_max_words
         kept = [tok for tok in previous.tokens if tok not in PERSON_ROLES]
         if roles:
-            if own_topic or (topical and not refers_topic) or any(tok in _NAMED_TOPICS for tok in known_rest):
-                return None  # it names its own topic: it stands alone
+            if (
+                own_topic
+                or (topical and not refers_topic)
+                or any(tok in _NAMED_TOPICS or tok in _MOVE_OR_CHOICE for tok in known_rest)
+            ):
+                return None  # it names its own topic ("and from there to MLE?" asks to switch): it stands alone
             if not (cue or short or refers_topic):
                 return None
             if _COMPARES.match(" ".join(words)):

@@ -584,6 +584,9 @@ _WHICH_CHOICE = re.compile(
 _MOVE = re.compile(
     r"\b(?:datascientist (?:\w+ )?(?:to|into|2) (?:a |an |the )?mlengineer|mlengineer (?:\w+ )?(?:to|into|2) "
     r"(?:a |an |the )?datascientist)\b"
+    # a next step: "and then from there to MLE?", "after that could I become an MLE"
+    r"|\b(?:from there|then|after that|afterwards|next)(?: on)? (?:(?:could|can|would) i )?(?:to|into|become|move to)"
+    r" (?:a |an |the )?(?:datascientist|mlengineer)\b"
 )
 
 

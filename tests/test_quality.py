@@ -242,6 +242,9 @@ CONVERSATIONS = [
     [("what tools do data scientists use?", "tools"), ("for deep learning?", "tools")],
     # "examples?", "how long?": go on about the last answer
     [("how do ML engineers monitor models in production?", "mlops"), ("examples?", "mlops")],
+    # a next step after another move is a switch
+    [("how does a data analyst become a data scientist?", "other-roles"), ("and from there on to MLE?", "switching")],
+    [("data analyst to data scientist, how?", "other-roles"), ("then to ML engineer after that?", "switching")],
     # ... while "got an example?" asks for the worked example
     [("what's the difference between DS and MLE?", "difference"), ("got an example?", "example")],
     [("how do data scientists and ML engineers work together?", "working-together"), ("example?", "example")],
