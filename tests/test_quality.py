@@ -50,6 +50,10 @@ def topic_of(engine: Engine, text: str) -> str | None:
         ("gimme the tools ds n mle use rn", "tools"),
         ("ngl idk what skills an mle needs w/ python", "skills"),
         ("team of 3 ppl, full stack ds or specialised roles?", "team-structure"),
+        # chat spellings of everyday words: "shud", "b4", "wats", "dunno", "wud", "hw", "abt"
+        ("shud i learn docker b4 applying for mle jobs", "tools"),
+        ("dunno if ds or mle, wud mle pay more", "salary"),
+        ("hw much do mles make abt", "salary"),
     ],
 )
 def test_chat_talk_is_filler(engine: Engine, text: str, topic: str) -> None:
