@@ -639,8 +639,8 @@ def _real_words(targets: set[str], known: frozenset[str]) -> frozenset[str]:
 
     Those a target becomes with one or two letters added or cut at the end,
     those a letter from a role's shorthand, those that are two known words
-    run together, and three-letter words that are a known word with the
-    last two letters swapped. Kept small (a few thousand words), so the
+    run together, and every three-letter word (short words are corrected
+    only by a swap or a missing letter: "hwo", "dta"). Kept small (a few thousand words), so the
     pickled engine stays light.
     """
     english = english_words()
@@ -656,8 +656,8 @@ def _real_words(targets: set[str], known: frozenset[str]) -> frozenset[str]:
             near.append(w)
         if w[: n - 1] in targets or w[: n - 2] in targets:
             real.add(w)
-        elif n == 3 and w[0] + w[2] + w[1] in known:
-            real.add(w)  # "tow" is not "two"
+        elif n == 3:
+            real.add(w)  # "tow" is not "two", "bat" not "beat"
         elif any(w[:i] in known and w[i:] in known for i in range(2, n - 1)):
             real.add(w)  # "payday" is not "pay day", "fords" not "for ds"
     for t in targets:
@@ -703,8 +703,10 @@ class Engine:
                     if t.typo_swap_short and swapped in idx.known_words:
                         corrected[word] = swapped
                         return swapped
-                    # "ful", "lik", "giv": a letter short of a word (the most asked)
-                    longer = next((w for w in idx.targets_by_shape.get((word[0], 4), ()) if w.startswith(word)), None)
+                    # "ful", "lik", "dta": a letter short of a word (the most asked)
+                    longer = next(
+                        (w for w in idx.targets_by_shape.get((word[0], 4), ()) if Indel.distance(word, w) == 1), None
+                    )
                     if t.typo_extend_short and longer is not None:
                         corrected[word] = longer
                         return longer

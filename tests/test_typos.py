@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from bot.engine import ROLE_SHORTHANDS, Engine
 from bot.text import STOPWORDS, stem
@@ -199,8 +199,9 @@ def test_three_letter_words_with_the_last_two_letters_swapped(engine: Engine) ->
 
 def test_three_letter_words_a_letter_short_of_a_four_letter_word(engine: Engine) -> None:
     fix = engine._corrector({})
-    assert [fix(w) for w in ("ful", "giv", "hav")] == ["full", "give", "have"]
+    assert [fix(w) for w in ("ful", "giv", "hav", "dta")] == ["full", "give", "have", "data"]
     assert fix("car") == "car"  # a real word, not "care" or "card"
+    assert fix("bat") == "bat"  # nor "beat"
     idx = engine.index
     for w in targets(engine):
         short = w[:3]
@@ -209,7 +210,8 @@ def test_three_letter_words_a_letter_short_of_a_four_letter_word(engine: Engine)
         if short[0] + short[2] + short[1] in idx.known_words:
             continue  # a swap ("hwo") comes first
         got = fix(short)
-        assert len(got) == 4 and got.startswith(short), (short, got)
-        # the most asked of the four-letter words it starts
+        assert len(got) == 4 and got[0] == short[0] and Indel.distance(short, got) == 1, (short, got)
+        # the most asked of the four-letter words it is a letter short of
         freq = idx.target_freq.get
-        assert freq(got, 0) == max(freq(x, 0) for x in targets(engine) if len(x) == 4 and x.startswith(short))
+        fours = [x for x in targets(engine) if len(x) == 4 and x[0] == short[0] and Indel.distance(short, x) == 1]
+        assert freq(got, 0) == max(freq(x, 0) for x in fours)
