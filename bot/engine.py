@@ -265,6 +265,13 @@ _LEVELS = frozenset(
     for form in (w, stem(w), w + "s", stem(w + "s"))
 )
 _LEVEL_LEAD = re.compile(r"^(?:(?:ok|okay|hm|hmm|right|cool|and|so) )+(?=and |at |for |what about |how about )")
+# Whether the bot covers something ("can you answer questions about data
+# engineers too?", "are you only about DS vs MLE?"): asked of the bot
+_SCOPE = re.compile(
+    r"\b(?:can|could|will|do) (?:you|u) (?:also )?(?:help (?:me )?(?:with|on)|answer|take|handle|cover|talk about)"
+    r" (?:\w+ ){0,2}?questions? (?:about|on|regarding)\b"
+    r"|\bcan i ask (?:you|u) (?:questions )?about\b|\bare (?:you|u) only (?:about|for)\b"
+)
 # The bot's own pick ("what would you do?", "would you do it?", "your
 # advice?"): how to choose between the roles
 _OPINION = re.compile(
@@ -1110,6 +1117,14 @@ class Engine:
                     return replace(result, tokens=previous.tokens)
         if not tokens:
             return Decline(0.0, (), "empty")
+        scope = _SCOPE.search(said)
+        if scope is not None:
+            # asked whether the bot covers something: the entry about the bot
+            # closest to the asking words, whatever the something is
+            asked = said[: scope.end()]
+            close = self._self_match(asked, self.tokens(asked)[0])
+            if close is not None:
+                return Answer(self.kb.by_id[close[0]], round(close[1], 1), (), tokens=(SELF,))
         tokens = self._implied_roles(said, tokens)
         if previous is not None:
             leveled = self._at_a_level(cleaned, said, tokens, corrected, previous)

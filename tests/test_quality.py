@@ -123,6 +123,10 @@ def test_a_name_one_letter_off_a_role_is_not_always_the_role() -> None:
         # a story around it, the question put to the bot
         "What topics can you help with? I'm thinking about a career change and want to know if this is the place.",
         "I'm new to this workspace. Where does your information come from?",
+        # whether the bot covers something, though the something is of the domain
+        "can you also answer questions about ML engineering interviews?",
+        "could you help me with questions about data science jobs?",
+        "are you only for DS vs MLE questions?",
     ],
 )
 def test_questions_about_the_bot_itself(engine: Engine, text: str) -> None:
