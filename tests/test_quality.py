@@ -146,6 +146,9 @@ def test_questions_about_the_bot_itself(engine: Engine, text: str) -> None:
         # asking who, on one word the knowledge happens to know
         "who am I speaking with",
         "can you tell me who is calling me",
+        # help asked with something else, not questions about the bot's subject
+        "can you help me with my python homework?",
+        "could you help me with my tax return",
     ],
 )
 def test_small_talk_to_the_bot_is_declined(engine: Engine, text: str) -> None:
