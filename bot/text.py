@@ -616,6 +616,22 @@ _MOVE = re.compile(
 )
 
 
+# "can a data scientist with no CS degree become an ML engineer?", "as an MLE
+# with 5 years, could I move into data science?": one role becoming the other
+_MOVE_BETWEEN = re.compile(
+    r"\b(?P<a>datascientist|mlengineer) (?:\w+ ){0,6}?(?:to )?(?:become|becoming|move into|moving into|move to"
+    r"|moving to|switch to|switching to|switch into|transition to|transition into|transitioning to|transitioning into"
+    r"|pivot to|pivot into|go into) (?:a |an |the )?(?P<b>datascientist|mlengineer)\b"
+)
+
+
+def _moves(folded: str) -> bool:
+    if _MOVE.search(folded):
+        return True
+    between = _MOVE_BETWEEN.search(folded)
+    return between is not None and between["a"] != between["b"]
+
+
 def strip_vocative(folded: str) -> str:
     """Folded text without the bot's name used to address it."""
     return _VOCATIVE.sub(" ", folded).strip()
@@ -683,7 +699,7 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
     asks_choice = _OFFERS.search(folded) or _HOW_IT_IS.search(folded)
     if which_choice or _CHOICE.search(folded) or (asks_choice and _NAMES_ROLE.search(folded)):
         folded += " choose"
-    if _MOVE.search(folded):
+    if _moves(folded):
         folded += " switch"
     return [w if w in _CANONICAL else _canonical_stem(stem(w)) for w in folded.split()]
 

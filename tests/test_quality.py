@@ -493,6 +493,18 @@ def test_follow_ups_that_go_on_compare_correct_or_change_the_subject(
 @pytest.mark.parametrize(
     "text",
     [
+        "how hard is it for an ML engineer with no stats background to become a data scientist?",
+        "as a DS with 3 years of experience, could I transition to ML engineering?",
+        "can a data scientist who only knows R become an MLE?",
+    ],
+)
+def test_one_role_becoming_the_other_is_switching(engine: Engine, text: str) -> None:
+    assert topic_of(engine, text) == "switching"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "how do I know if I'm more of a DS person or an MLE person?",
         "am I more of a data scientist or an ML engineer, judging by what I enjoy?",
         "honestly I can't tell if I'm a data science type or an ML engineering type",
