@@ -493,9 +493,9 @@ def test_follow_ups_that_go_on_compare_correct_or_change_the_subject(
 @pytest.mark.parametrize(
     "text",
     [
-        "how hard is it for an ML engineer with no stats background to become a data scientist?",
         "as a DS with 3 years of experience, could I transition to ML engineering?",
-        "can a data scientist who only knows R become an MLE?",
+        "could an ML engineer with a physics degree become a data scientist later?",
+        "can a data scientist become an ML engineer in 6 months",
     ],
 )
 def test_one_role_becoming_the_other_is_switching(engine: Engine, text: str) -> None:
