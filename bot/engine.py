@@ -92,7 +92,7 @@ class Thresholds:
     typo_edits_short: int = 1
     typo_edits_long: int = 2
     typo_swap_short: bool = True  # a three-letter non-word with its last two letters swapped is corrected ("hwo")
-    typo_extend_short: bool = True  # ... or a letter short of a four-letter word ("ful", "lik")
+    typo_extend_short: bool = True  # ... or a letter short of a four-letter word ("ful", "dta")
     typo_split: bool = True  # a word that is two known words run together is split ("whatsthe")
     typo_split_part: int = 2  # ... each at least this long
     typo_role_len: int = 7  # shorter real words are never "corrected" into a role's shorthand ("miles" is not "mles")
@@ -132,8 +132,11 @@ class Thresholds:
     holds_unknown: int = 1  # "is that true in <place> too?": at most this many unknown words
     going_on_with_last: bool = True  # ... or, with the last question's words, the last entry still wins
     going_on_last_answer: float = 65.0  # ... at this score
-    borrow_own_score: float = 55.0  # ... a follow-up given the conversation's roles must score this without them
-    follow_up_asks: bool = True  # ... and, with nothing of the last question's, be asked as a question
+    # A follow-up given only the conversation's roles ("what skills would I be
+    # missing?") must score this for its entry without them, and (as one going
+    # on about the last topic) be asked: a question, a cue, a correction.
+    borrow_own_score: float = 55.0
+    follow_up_asks: bool = True
     level_keeps_last: bool = True  # "and for juniors?" after an answer: that answer, at that level
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
@@ -264,6 +267,7 @@ _LEVELS = frozenset(
     for w in "junior senior entry level principal staff lead mid graduate grad internship beginner fresh".split()
     for form in (w, stem(w), w + "s", stem(w + "s"))
 )
+_EVERYDAY = STEMMED_GENERIC - STEMMED_TOPIC_GENERIC  # generic words that name no topic
 _LEVEL_LEAD = re.compile(r"^(?:(?:ok|okay|hm|hmm|right|cool|and|so) )+(?=and |at |for |what about |how about )")
 # Whether the bot covers something ("can you answer questions about data
 # engineers too?", "are you only about DS vs MLE?"): asked of the bot
@@ -1170,8 +1174,7 @@ class Engine:
             return None
         if not any(tok in _LEVELS for tok in tokens):
             return None
-        everyday = STEMMED_GENERIC - STEMMED_TOPIC_GENERIC
-        if any(tok not in _LEVELS and tok not in PERSON_ROLES and tok not in everyday for tok in tokens):
+        if any(tok not in _LEVELS and tok not in PERSON_ROLES and tok not in _EVERYDAY for tok in tokens):
             return None
         # said as a follow-up ("and ...", "at ...", "what about ..."), not "what does senior mean"
         lead = _LEVEL_LEAD.sub("", said)
