@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -516,8 +517,12 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """NFKC + casefold + symbols + punctuation -> space-separated lowercase words."""
+    """NFKC + casefold + symbols + punctuation -> space-separated lowercase words.
+
+    Cached: matching one message folds the same text several times (its
+    tokens, whether it speaks to the bot, whether it asks)."""
     if text.isascii():  # the common case: nothing to normalise
         text = text.lower()
     else:
