@@ -202,19 +202,27 @@ def test_eval_on_tune2() -> None:
     assert fig["wrong_topic_rate"] <= 0.07
     assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= 0.74
     assert fig["parts"]["kind nearmiss"]["false_answer_rate"] <= 0.05
-    assert fig["parts"]["kind offtopic"]["false_answer_rate"] <= 0.10  # "good morning!" gets the overview
+    assert fig["parts"]["kind offtopic"]["false_answer_rate"] <= 0.10
+    assert fig["parts"]["follow-up turns"]["false_answer_rate"] <= 0.05  # "good morning!" gets the overview
 
 
 @pytest.mark.parametrize(
     ("name", "right", "wrong", "turns"),
-    [("tune3.tsv", 0.67, 0.14, 0.55), ("tune4.tsv", 0.67, 0.14, 0.56), ("tune6.tsv", 0.74, 0.10, 0.60)],
+    [
+        ("tune3.tsv", 0.72, 0.11, 0.64),
+        ("tune4.tsv", 0.71, 0.12, 0.63),
+        ("tune6.tsv", 0.77, 0.09, 0.67),
+        ("tune7.tsv", 0.72, 0.10, 0.62),
+    ],
 )
 def test_eval_on_the_third_round_tuning_sets(name: str, right: float, wrong: float, turns: float) -> None:
     """tests/data/tune3.tsv and tune4.tsv: written blind by other hands in
     the third round (long posts, chat, misspellings, 60 and 70 follow-up
     conversations, near misses); tune6.tsv in the fourth (70 misspelt, 60
-    near misses, 50 conversations with 19 off-topic turns). Each measured
-    once before any change used it, tuned on since, so regression guards."""
+    near misses, 50 conversations with 19 off-topic turns); tune7.tsv in the
+    fifth (70 conversations with 25 off-topic turns, posts, chat, misspelt,
+    near misses). Each measured once before any change used it, tuned on
+    since, so regression guards; off-topic follow-ups stay declined."""
     out = run("eval", "--json", str(Path(__file__).parent / "data" / name))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
