@@ -198,12 +198,11 @@ def test_eval_on_tune2() -> None:
     out = run("eval", "--json", str(Path(__file__).parent / "data" / "tune2.tsv"))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
-    assert fig["in_scope_accuracy"] >= 0.82
-    assert fig["wrong_topic_rate"] <= 0.07
-    assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= 0.74
+    assert fig["in_scope_accuracy"] >= 0.85
+    assert fig["wrong_topic_rate"] <= 0.06
+    assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= 0.80
     assert fig["parts"]["kind nearmiss"]["false_answer_rate"] <= 0.05
-    assert fig["parts"]["kind offtopic"]["false_answer_rate"] <= 0.10
-    assert fig["parts"]["follow-up turns"]["false_answer_rate"] <= 0.05  # "good morning!" gets the overview
+    assert fig["parts"]["kind offtopic"]["false_answer_rate"] <= 0.10  # "good morning!" gets the overview
 
 
 @pytest.mark.parametrize(
@@ -231,3 +230,4 @@ def test_eval_on_the_third_round_tuning_sets(name: str, right: float, wrong: flo
     assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= turns
     assert fig["parts"]["kind nearmiss"]["false_answer_rate"] <= 0.05
     assert fig["parts"]["kind offtopic"]["false_answer_rate"] <= 0.10
+    assert fig["parts"]["follow-up turns"]["false_answer_rate"] <= 0.05
