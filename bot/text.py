@@ -639,7 +639,12 @@ def _moves(folded: str) -> bool:
 
 def strip_vocative(folded: str) -> str:
     """Folded text without the bot's name used to address it."""
+    if "bot" not in folded and "diff" not in folded and not folded.startswith(_OPENING_GREETINGS):
+        return folded.strip()  # no name and no opening greeting: nothing to strip (the common case)
     return _VOCATIVE.sub(" ", folded).strip()
+
+
+_OPENING_GREETINGS = ("good ", "morning", "afternoon", "evening")
 
 
 # A role's name written out with one letter wrong where the wrong word is
@@ -661,17 +666,21 @@ ROLE_NAME_EDIT_LENGTHS = (10, 20)
 
 # Each word of a name keeps its first letter: windows of other initials are skipped unscored.
 _ROLE_NAME_INITIALS = frozenset(tuple(w[0] for w in n.split()) for names in _ROLE_NAMES.values() for n in names)
+_ROLE_NAME_FIRSTS = {size: frozenset(n[0] for n in names) for size, names in _ROLE_NAMES.items()}
 
 
 def _fix_role_names(words: list[str]) -> list[str]:
     out = list(words)
+    # a repair keeps each word's first letter, so the initials never change
+    initials = [w[:1] for w in out]
     for size, names in sorted(_ROLE_NAMES.items(), reverse=True):
+        firsts = _ROLE_NAME_FIRSTS[size]
         i = 0
         while i + size <= len(out):
-            window = out[i : i + size]
-            if tuple(w[:1] for w in window) not in _ROLE_NAME_INITIALS:
+            if initials[i] not in firsts or tuple(initials[i : i + size]) not in _ROLE_NAME_INITIALS:
                 i += 1
                 continue
+            window = out[i : i + size]
             joined = " ".join(window)
             if joined not in PHRASES and all(len(w) > 1 for w in window):
                 edits = ROLE_NAME_EDITS + sum(len(joined) >= n for n in ROLE_NAME_EDIT_LENGTHS)
