@@ -328,12 +328,11 @@ _ONE = re.compile(
 )
 # A follow-up that only narrows the last question ("at senior level?", "in
 # India specifically?", "for juniors?").
-_FRAGMENT = re.compile(
-    r"^(?:and |but |so |ok |what about |how about )?(?:at|in|for|with|without|on|during|outside|within) "
-)
+_FRAGMENT_LEAD = r"^(?:and |but |so |ok |what about |how about )?"
+_FRAGMENT = re.compile(rf"{_FRAGMENT_LEAD}(?:at|in|for|with|without|on|during|outside|within) ")
 # ... of a place or a company, which the knowledge need not know ("in
 # London?", "and at Google?")
-_WHERE_FRAGMENT = re.compile(r"^(?:and |but |so |ok |what about |how about )?(?:in|at|outside|across|within) ")
+_WHERE_FRAGMENT = re.compile(rf"{_FRAGMENT_LEAD}(?:in|at|outside|across|within) ")
 # ... said as the object of the question ("got an analogy for that?", "what
 # would I do all day in it?"), not as a dummy subject ("what day is it today").
 _REFERS_TO_IT = re.compile(
@@ -1145,12 +1144,13 @@ class Engine:
                 # developers make?": about other people, answered only by the
                 # entry asked about them most
                 others = [tok for tok in tokens if tok in _OTHER_PEOPLE]
-                if (
-                    isinstance(result, Answer)
-                    and all(self._most_about(result.entry.id, tok) for tok in others)
-                    and self._own_words_fit(result.entry.id, tokens, borrowed, corrected, cleaned)
-                ):
-                    return replace(result, tokens=tuple(borrowed))
+                if isinstance(result, Answer) and all(self._most_about(result.entry.id, tok) for tok in others):
+                    # given only the conversation's roles, it must ask, and fit in its own words
+                    roles_only = set(borrowed) - set(tokens) <= PERSON_ROLES
+                    if not roles_only or (
+                        self._may_borrow(cleaned) and self._own_words_fit(result.entry.id, tokens, corrected, cleaned)
+                    ):
+                        return replace(result, tokens=tuple(borrowed))
         a = self.analyse_message(cleaned, tokens, corrected)
         result = self.decide(a)
         if isinstance(result, Answer):
@@ -1194,19 +1194,19 @@ class Engine:
             return None
         return Answer(self.kb.by_id[previous.entry_id], round(score, 1), (), tokens=previous.tokens)
 
-    def _own_words_fit(
-        self, entry_id: str, tokens: list[str], borrowed: list[str], corrected: dict[str, str], cleaned: str
-    ) -> bool:
-        """A follow-up that borrowed only the conversation's roles ("what
-        skills would I be missing?") must fit its entry in its own words too:
-        the roles fit every entry, so "stop this process" or "turn up the
-        volume" would ride on them."""
-        if not set(borrowed) - set(tokens) <= PERSON_ROLES:
-            return True  # it borrowed the last question's words
+    def _may_borrow(self, cleaned: str) -> bool:
+        """Whether a follow-up with nothing of the last question's words may
+        take the conversation's roles or topic: it is asked (a question, a
+        cue, a correction: not "stop this process", "350 set the oven") and
+        not of the asker's own pay slip ("what's my salary")."""
         if _OWN_MONEY.search(" ".join(fold(cleaned).split())):
             return False
-        if self.t.follow_up_asks and not _asks(cleaned):
-            return False  # "stop this process", "turn up the volume": not a question
+        return not self.t.follow_up_asks or _asks(cleaned)
+
+    def _own_words_fit(self, entry_id: str, tokens: list[str], corrected: dict[str, str], cleaned: str) -> bool:
+        """A follow-up given the conversation's roles ("what skills would I
+        be missing?") must fit its entry in its own words too: the roles fit
+        every entry, so "turn up the volume" would ride on them."""
         own = self.analyse_tokens(tokens, corrected, cleaned)
         score = next((sc.final for sc in own.scores if sc.entry_id == entry_id), 0.0)
         return score >= self.t.borrow_own_score
@@ -1251,9 +1251,7 @@ class Engine:
         asked with ("and how much do nurses make?")."""
         if previous.topic == ABOUT_TOPIC or not tokens or _HOW_TO.match(said) or _MEANS.search(said):
             return None
-        if self.t.follow_up_asks and not _asks(cleaned):
-            return None  # "350 set the oven", "stop speaking": not a question
-        if _OWN_MONEY.search(said):
+        if not self._may_borrow(cleaned):
             return None
         if any(not self._known_topic(tok) for tok in tokens if tok not in ROLE_TOKENS):
             return None
@@ -1270,7 +1268,7 @@ class Engine:
         if (
             entry.topic == previous.topic
             and first.final >= self.t.continuing_answer
-            and self._own_words_fit(entry.id, tokens, toks, corrected, cleaned)
+            and self._own_words_fit(entry.id, tokens, corrected, cleaned)
         ):
             return Answer(entry, round(first.final, 1), (), tokens=b.tokens)
         if (

@@ -542,11 +542,13 @@ WordFix = Callable[[str], str]
 # The bot addressed by name ("hey bot, ...", "@role-diff ...", "..., bot?"),
 # and a greeting that opens a message ("morning, ..."), are vocatives: they
 # say who is asked, not what.
+_TIMES_OF_DAY = ("morning", "afternoon", "evening")
+_DAY_GREETING = rf"(?:good )?(?:{'|'.join(_TIMES_OF_DAY)})"
 _VOCATIVE = re.compile(
     r"^(?:(?:hey|heya|hi|hiya|hello|howdy|yo|sup|ok|okay|oi|dear|so|um|ey|greetings"
-    r"|(?:good )?(?:morning|afternoon|evening))\s+)*"
+    rf"|{_DAY_GREETING})\s+)*"
     r"(?:role\s?diff|roldiff|bot|chatbot)(?:\s+|$)"
-    r"|^(?:good )?(?:morning|afternoon|evening)(?: all| everyone| team| folks)?(?=\s)"  # "morning, what does ..."
+    rf"|^{_DAY_GREETING}(?: all| everyone| team| folks)?(?=\s)"  # "morning, what does ..."
     r"|(?<!\bthis)(?<!\bthe)(?<!\ba)(?<!\byour)(?<!\bmy)\s+(?:role\s?diff|bot|chatbot)$"
 )
 # What a question asks for, said with words that alone are generic: "how
@@ -572,7 +574,8 @@ _INTENTS = [
 # "Should I become a data scientist or an ML engineer?", "am I better suited
 # to DS or MLE?", "DS or MLE, which is right for me?": a choice between the
 # roles, whatever the verb (seen on the canonical role tokens).
-_ROLE = r"(?:a |an )?(?:datascientist|mlengineer)"
+_ROLE_TOKEN = r"(?:datascientist|mlengineer)"  # a role's canonical token, in a pattern over canonical words
+_ROLE = rf"(?:a |an )?{_ROLE_TOKEN}"
 _CHOICE = re.compile(
     r"\b(?:should|shall|do|would) (?:i|we) (?:rather )?(?:be|become|go for|go into|pursue|choose|pick|aim for|target"
     r"|apply for|start as|get into|study|do|go|try|focus on|specialize in|specialise in) "
@@ -593,7 +596,7 @@ _HOW_IT_IS = re.compile(
 # "I got two offers, DS at a bank and MLE at a startup": a choice, when a
 # role is named
 _OFFERS = re.compile(r"\b(?:two|2|both|multiple|competing) (?:job )?offers\b|\boffers? (?:from|for) both\b")
-_NAMES_ROLE = re.compile(r"\b(?:datascientist|mlengineer)\b")
+_NAMES_ROLE = re.compile(rf"\b{_ROLE_TOKEN}\b")
 # "Which should I pick then?", "which role is right for me?", "which career
 # would you recommend?": a choice (seen before role phrases are rewritten).
 _WHICH_CHOICE = re.compile(
@@ -617,7 +620,7 @@ _MOVE = re.compile(
     r"(?:a |an |the )?datascientist)\b"
     # a next step: "and then from there to MLE?", "after that could I become an MLE"
     r"|\b(?:from there|then|after that|afterwards|next)(?: on)? (?:(?:could|can|would) i )?(?:to|into|become|move to)"
-    r" (?:a |an |the )?(?:datascientist|mlengineer)\b"
+    rf" (?:a |an |the )?{_ROLE_TOKEN}\b"
 )
 
 
@@ -644,7 +647,8 @@ def strip_vocative(folded: str) -> str:
     return _VOCATIVE.sub(" ", folded).strip()
 
 
-_OPENING_GREETINGS = ("good ", "morning", "afternoon", "evening")
+# what a text must start with, naming no bot, for _VOCATIVE to strip anything
+_OPENING_GREETINGS = ("good ", *_TIMES_OF_DAY)
 
 
 # A role's name written out with one letter wrong where the wrong word is
