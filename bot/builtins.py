@@ -198,6 +198,27 @@ def topics_reply(kb: KnowledgeBase) -> Reply:
     )
 
 
+def entry_sources_reply(kb: KnowledgeBase, entry: Entry, *, score: float | None = None, question: str = "") -> Reply:
+    """Where one answer comes from ("where's that from?" after it): its
+    sources, without the answer again."""
+    credits = _credits(kb, entry.sources)
+    items = tuple(f"**{kb.sources[c.key].short_name()}**: {c.text}" for c in credits)
+    return Reply(
+        kind="answer",
+        title=f"Sources: {entry.title}",
+        blocks=(
+            Paragraph(f"That answer (**{entry.title}**) is written in our own words from:"),
+            Bullets(items or ("no source is listed for it",)),
+        ),
+        credits=credits,
+        related=_links(kb, [entry.id]),
+        entry_id=entry.id,
+        topic=entry.topic,
+        score=score,
+        question=question,
+    )
+
+
 def sources_reply(kb: KnowledgeBase) -> Reply:
     items = tuple(f"**{s.short_name()}**: {s.credit()}" for s in kb.sources.values())
     return Reply(
@@ -314,7 +335,8 @@ def respond_turn(
         return help_reply(kb, platform), None
     if command in _TOPICS:
         return topics_reply(kb), None
-    if command in _SOURCES:
+    if command in _SOURCES and (previous is None or "?" not in cleaned):
+        # "sources" lists them all; "source?" after an answer asks for that answer's (the engine's call)
         return sources_reply(kb), None
     if command in _COMPARE:
         return compare_reply(kb, kb.dimensions), None
@@ -331,6 +353,9 @@ def respond_turn(
             # ("compare how DS and MLE hand over" still goes to the matcher).
             return unknown_dimension_reply(kb), None
     result = engine.match(cleaned, previous)
+    if isinstance(result, Answer) and result.sources_only:
+        reply = entry_sources_reply(kb, result.entry, score=result.score, question=cleaned)
+        return reply, None  # the conversation stays on the answer
     if isinstance(result, Answer):
         reply = entry_reply(
             kb,

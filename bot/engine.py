@@ -354,6 +354,28 @@ _HOLDS = re.compile(
     r"(?P<where> (?:everywhere|anywhere|elsewhere|(?:in|at|for|outside|across|of) (?:\w+ ){0,2}\w+))?"
     r"(?: too| as well| also| though)?"
 )
+# Where the last answer comes from ("where's that from?", "source?", "says
+# who?", "where did you get those numbers"): its sources, not the bot's
+# ("where does your information come from" is about the bot).
+_REFERENT = r"(?:that|this|it|those|these)(?: (?:number|numbers|figure|figures|stat|stats|claim|data|info|one))?"
+_SOURCE_ASK = re.compile(
+    rf"{_LEAD}(?:(?:any|got|whats|what is|what are|whats your|what are your|and your) )?(?:the |a |ur )?"
+    rf"(?:source|sources|sourse|sauce|citation|citations|reference|references|refs?)"
+    rf"(?: (?:for|of|on) {_REFERENT})?(?: (?:pls|please|plz))?"
+    rf"|{_LEAD}(?:wheres|where is|where does|where do|where did|whered|where are|where were|wheres all) {_REFERENT}"
+    r" (?:come |coming |came )?from"
+    rf"|{_LEAD}(?:where (?:did|do|does|would) (?:you|u)|whered (?:you|u)) (?:get|find|read|see|take) {_REFERENT}"
+    r"(?: from)?"
+    r"|(?:says|said) who|according to (?:who|whom|what|which source)|who says(?: so| that)?"
+    r"|is (?:that|this|it) (?:sourced|backed up|cited)|(?:any |got )?proof"
+)
+# A word on what was just said, not asked as a question ("that seems low",
+# "isn't that too simple", "i thought DS paid more though, that's odd")
+_JUDGES = re.compile(
+    rf"{_LEAD}(?:(?:that|thats|this|it|its) (?:\w+ )?(?:seems|sounds|looks|feels)"
+    r"|(?:isnt|wasnt|doesnt) (?:that|this|it)|i thought)\b"
+)
+_JUDGING = frozenset(stem(w) for w in "sounds seems looks feels".split())
 # A follow-up that sets a role against the one just asked about.
 _COMPARES = re.compile(r"^(?:and |but |so )?(?:vs|versus|compared (?:to|with)|as opposed to|from)\b")
 # How a message that continues a conversation starts ("and data scientists?",
@@ -376,6 +398,7 @@ class Answer:
     # from the previous turn (what the next follow-up borrows from).
     tokens: tuple[str, ...] = ()
     second: Entry | None = None  # the entry for another part of the question, offered first
+    sources_only: bool = False  # asked where the last answer comes from: its sources, not the answer again
 
 
 @dataclass(frozen=True)
@@ -1103,7 +1126,7 @@ class Engine:
                 _QUESTION.search(cleaned.strip()) is not None
                 and (_THAT.search(said) is not None or _IS_IT.match(said) is not None)
                 and all(tok in STEMMED_GENERIC and tok not in STEMMED_TOPIC_GENERIC for tok in tokens)
-            )
+            ) or self._judges_that(cleaned, said, tokens, previous)
             # "is that true in Europe too?", "does that hold everywhere?": the
             # last answer, of a place or a case the knowledge need not know
             held = _HOLDS.fullmatch(said)
@@ -1114,10 +1137,10 @@ class Engine:
                 result = self.decide(self.analyse_tokens(choice, corrected, cleaned))
                 if isinstance(result, Answer):
                     return replace(result, tokens=tuple(choice))
+            if _SOURCE_ASK.fullmatch(said):
+                return replace(self._last_answer(previous, corrected, cleaned), sources_only=True)
             if _GO_ON.fullmatch(said) or _BARE_ASK.fullmatch(said) or about_that or holds:
-                result = self.decide(self.analyse_tokens(list(previous.tokens), corrected, cleaned))
-                if isinstance(result, Answer):
-                    return replace(result, tokens=previous.tokens)
+                return self._last_answer(previous, corrected, cleaned)
         if not tokens:
             return Decline(0.0, (), "empty")
         scope = _SCOPE.search(said)
@@ -1160,6 +1183,42 @@ class Engine:
             if going_on is not None:
                 return going_on
         return result
+
+    def _judges_that(self, cleaned: str, said: str, tokens: list[str], previous: Turn) -> bool:
+        """A short word on the last answer itself ("that seems low", "that
+        sounds odd", "isn't that too simple?", "what's wrong with it?"): it
+        refers back and names no topic, role or person of its own; asked as
+        a question rather than said as a verdict, each word is everyday or one
+        the last entry knows ("is that a good laptop?" is not about it)."""
+        words = said.split()
+        if len(words) > 9 or not (_THAT.search(said) or _REFERS_TO_IT.search(said)):
+            return False
+        judged = _JUDGES.match(said) is not None
+        if not (judged or (tokens and _QUESTION.search(cleaned.strip()))):
+            return False
+        idx = self.index
+        ei = idx.entry_index.get(previous.entry_id)
+        if ei is None:
+            return False
+        own = idx.entry_vocab[ei] | idx.body_all[ei]
+        return all(
+            (judged and tok in _JUDGING)
+            or (
+                tok not in STEMMED_TOPIC_GENERIC
+                and tok not in ROLE_TOKENS
+                and tok not in _OTHER_PEOPLE
+                and not self._topic_word(tok)
+                and (judged or tok in STEMMED_GENERIC or tok in own)
+            )
+            for tok in tokens
+        )
+
+    def _last_answer(self, previous: Turn, corrected: dict[str, str], cleaned: str) -> Answer:
+        """The last answer again ("why?", "like what?", "where's that
+        from?"), scored on the last question's words."""
+        a = self.analyse_tokens(list(previous.tokens), corrected, cleaned)
+        score = next((sc.final for sc in a.scores if sc.entry_id == previous.entry_id), 0.0)
+        return Answer(self.kb.by_id[previous.entry_id], round(score, 1), (), tokens=previous.tokens)
 
     def _at_a_level(
         self, cleaned: str, said: str, tokens: list[str], corrected: dict[str, str], previous: Turn

@@ -736,3 +736,84 @@ def test_a_certificate_is_a_certification(engine: Engine) -> None:
     asker = Asker("test", None, "dm", "c1")
     assert service.ask("do ML engineers need a degree?", asker).topic == "education"
     assert service.ask("are certificates enough on their own?", asker).topic == "education"
+
+
+@pytest.mark.parametrize(
+    ("first", "topic"),
+    [
+        ("how much do data scientists make?", "salary"),
+        ("is the ML engineer job market growing?", "demand"),
+        ("explain DS vs MLE with an analogy", "analogy"),
+    ],
+)
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "where's that from?",
+        "source?",
+        "sources for that?",
+        "what's the source",
+        "where'd you get that",
+        "where did you get those numbers from?",
+        "says who?",
+        "according to whom?",
+        "sauce?",
+    ],
+)
+def test_asking_where_the_last_answer_comes_from_gets_its_sources(
+    engine: Engine, first: str, topic: str, ask: str
+) -> None:
+    service = RoleDiff(engine)
+    asker = Asker("test", None, "dm", "src")
+    answer = service.ask(first, asker)
+    assert answer.topic == topic
+    reply = service.ask(ask, asker)
+    # that answer's sources, not the answer again nor every source
+    assert reply.kind == "answer" and reply.entry_id == answer.entry_id
+    assert reply.title.startswith("Sources:") and reply.credits == answer.credits
+    assert reply.blocks != answer.blocks
+    # ... and the conversation stays on that answer
+    assert service.ask("and in Germany?", asker).topic == topic if topic == "salary" else True
+
+
+def test_where_the_bot_gets_its_knowledge_is_about_the_bot_and_sources_lists_them_all(engine: Engine) -> None:
+    service = RoleDiff(engine)
+    asker = Asker("test", None, "dm", "src2")
+    service.ask("how much do data scientists make?", asker)
+    assert service.ask("where does your information come from?", asker).topic == "about"
+    listed = service.ask("sources", asker)
+    assert listed.kind == "sources" and len(listed.credits) == len(engine.kb.sources)
+    # without a conversation, "source?" is the list too
+    assert RoleDiff(engine).ask("source?", Asker("test", None, "dm", None)).kind == "sources"
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [("how much do data scientists make in the US?", "salary"), ("that seems low", "salary")],
+        [("explain DS vs MLE with an analogy", "analogy"), ("what's wrong with it?", "analogy")],
+        [("explain DS vs MLE with an analogy", "analogy"), ("is that really accurate though?", "analogy")],
+        [("do data scientists write production code?", "production-code"), ("hmm that sounds odd", "production-code")],
+        # a long first turn: "why?" is its answer again, not its words re-read
+        [
+            (
+                "I'm 34 and have been a backend developer for 8 years (java, kafka, k8s). Thinking about ML. "
+                "Should I go for data science or ML engineering?",
+                "choosing",
+            ),
+            ("why?", "choosing"),
+        ],
+    ],
+)
+def test_a_word_on_the_last_answer_is_that_answer(engine: Engine, turns: list[tuple[str, str]]) -> None:
+    service = RoleDiff(engine)
+    asker = Asker("test", None, "dm", "judge")
+    assert [service.ask(q, asker).topic for q, _ in turns] == [t for _, t in turns]
+
+
+@pytest.mark.parametrize("said", ["that's wrong", "that's true", "that is so false", "is that a good laptop?"])
+def test_a_verdict_or_a_new_thing_is_not_the_last_answer_again(engine: Engine, said: str) -> None:
+    service = RoleDiff(engine)
+    asker = Asker("test", None, "dm", "judge2")
+    assert service.ask("how much do data scientists make?", asker).kind == "answer"
+    assert service.ask(said, asker).kind == "decline"
