@@ -597,6 +597,15 @@ _HOW_IT_IS = re.compile(
 # role is named
 _OFFERS = re.compile(r"\b(?:two|2|both|multiple|competing) (?:job )?offers\b|\boffers? (?:from|for) both\b")
 _NAMES_ROLE = re.compile(rf"\b{_ROLE_TOKEN}\b")
+# "I love presenting and hate devops. DS or MLE?", "I hate uncertainty, does
+# that make me more MLE than DS?": a liking told, then the two roles set
+# against each other, is a choice
+_LIKING = re.compile(
+    r"\bi (?:really |honestly |actually |just |also |kind of |kinda )?"
+    r"(?:like|love|enjoy|hate|prefer|dislike|dread|cant stand)\b"
+    r"|\b(?:i m|im|i am) (?:really |pretty |quite )?(?:good at|better at|into|a fan of)\b"
+)
+_ROLE_AGAINST_ROLE = re.compile(rf"\b{_ROLE} (?:or|vs) {_ROLE}\b|\bmore (?:of )?{_ROLE} than {_ROLE}\b")
 # "Which should I pick then?", "which role is right for me?", "which career
 # would you recommend?": a choice (seen before role phrases are rewritten).
 _WHICH_CHOICE = re.compile(
@@ -715,7 +724,8 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
     which_choice = _WHICH_CHOICE.search(folded) is not None
     folded = _PHRASE_RE.sub(lambda m: PHRASES[m.group(0)], folded)
     asks_choice = _OFFERS.search(folded) or _HOW_IT_IS.search(folded)
-    if which_choice or _CHOICE.search(folded) or (asks_choice and _NAMES_ROLE.search(folded)):
+    liked = _LIKING.search(folded) is not None and _ROLE_AGAINST_ROLE.search(folded) is not None
+    if which_choice or liked or _CHOICE.search(folded) or (asks_choice and _NAMES_ROLE.search(folded)):
         folded += " choose"
     if _moves(folded):
         folded += " switch"

@@ -515,6 +515,10 @@ def test_one_role_becoming_the_other_is_switching(engine: Engine, text: str) -> 
         "ds or mle for an introvert",
         "which role is more boring, data scientist or ML engineer?",
         "is being an ML engineer tougher than being a data scientist?",
+        # a liking told, then the roles set against each other
+        "I enjoy talking to stakeholders and I dislike infrastructure work. Data scientist or ML engineer?",
+        "i kinda hate ambiguity and love shipping things, does that make me more MLE than DS",
+        "I'm good at statistics but hate writing tests: DS vs MLE?",
     ],
 )
 def test_asking_which_role_one_is_more_of_or_which_offer_to_take_is_choosing(engine: Engine, text: str) -> None:
