@@ -568,6 +568,17 @@ _INTENTS = [
     ),
     (re.compile(r"\b(?:better|higher|best|more|well) paid\b|\bpays? (?:more|better|best)\b"), " salary "),
     (re.compile(r"\bmake (?:more|less|the most) money\b"), " salary "),
+    # "what would that person even be called?", "what do they call the people who build models?"
+    (
+        re.compile(
+            # (not the asker's or the bot's own name: "what do I call you?")
+            r"\bwhat (?:would|do|does|did|is|are|should|will|s) (?:(?!(?:i|im|me|you|u|your|my)\b)\w+ ){0,4}?"
+            r"(?:be )?called\b"
+            r"|\bwhat (?:do|would|should|does) (?:they|you|companies|people|we|i|it) (?:\w+ )?call\b"
+            r"(?! (?:me|you|u|him|her|us|myself|yourself)\b)"
+        ),
+        " titles ",
+    ),
 ]
 
 

@@ -711,6 +711,11 @@ def test_questions_to_the_bot_are_compared_word_for_word(engine: Engine, text: s
         ("why are job titles in data so confusing?", "job-titles"),
         ("why do job titles vary so much between companies", "job-titles"),
         ("what's the title of that song", None),  # a title alone is everyday
+        # what someone is called asks for a title
+        ("what do they call an ML engineer at big tech companies?", "job-titles"),
+        ("what would a data scientist who deploys be called?", "job-titles"),
+        ("what do i call you", None),
+        ("what do you call me", None),
     ],
 )
 def test_a_job_title_is_the_domain_a_title_alone_is_not(engine: Engine, text: str, topic: str | None) -> None:
