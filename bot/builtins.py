@@ -14,7 +14,7 @@ from .context import Turn
 from .engine import DEFAULT_THRESHOLDS, PERSON_ROLES, Answer, Engine, Thresholds
 from .knowledge import Dimension, Entry, KnowledgeBase
 from .reply import Bullets, ComparisonRow, Credit, Link, Paragraph, Reply, parse_blocks
-from .text import ROLE_TOKENS, STEMMED_GENERIC, clean_input, content_tokens, fold
+from .text import ROLE_TOKENS, STEMMED_GENERIC, clean_input, content_tokens, fold, strip_vocative
 
 MAX_RELATED = 5
 CUT_NOTICE = "Your message was over 2,000 characters, so I only read the first 2,000."
@@ -327,10 +327,10 @@ def respond_turn(
         if cleaned:  # only punctuation or symbols: nothing to answer
             return decline_reply(kb, (), cleaned, 0.0, notice), None
         return overview_reply(kb), None
-    if command.startswith("role diff "):  # "/role-diff help" typed in a message
-        command = command[len("role diff ") :]
     if set(command.split()) <= _GREETING:  # "hi", "hey bot", "hello role-diff": say what I do
         return overview_reply(kb), None
+    # "/role-diff help" typed in a message, "@role-diff topics", "hey bot, help"
+    command = strip_vocative(command) or command
     if command in _HELP:
         return help_reply(kb, platform), None
     if command in _TOPICS:

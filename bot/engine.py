@@ -249,7 +249,7 @@ _NAMED_TOPICS = frozenset(
 # much?", "like what?", "got another one?", "longer please").
 _GO_ON = re.compile(
     r"(?:(?:ok|okay|so|and|but|hmm|wait|really|sure|cool|right|interesting|hm) )*"
-    r"(?:why|why not|why so|why is that|how so|how come|how much|how|like what|such as|what do you mean|meaning"
+    r"(?:why|y|why not|y not|why so|why is that|how so|how come|how much|how|like what|such as|what do you mean|meaning"
     r"|explain|elaborate|go on|tell me more|more|more please|longer|longer please|in more detail|more detail"
     r"|more details|details|another one|got another one|another|any other|any others|anything else|what else"
     r"|then what|and then|really|seriously|is that so|how does that work|in what way"
@@ -258,7 +258,7 @@ _GO_ON = re.compile(
     r"|examples|any examples|got examples|(?:can|could) you give (?:me )?(?:an example|examples)|for instance"
     r"|(?:how often|how long)(?: (?:does|would|will|is|should|can|do) (?:it|that|this)(?: usually| typically)?"
     r"(?: take| last| happen| be done| done)?)?)"
-    r"(?: please| pls| then| too)?"
+    r"(?: please| pls| then| too| tho| though)?"
 )
 # Seniority: "and for juniors?", "at senior level?" after the pay asks the
 # last question of a level, not about the levels
@@ -376,6 +376,14 @@ _JUDGES = re.compile(
     r"|(?:isnt|wasnt|doesnt) (?:that|this|it)|i thought)\b"
 )
 _JUDGING = frozenset(stem(w) for w in "sounds seems looks feels".split())
+# A liking told ("I hate meetings tbh", "what if I like both?", "and
+# someone who loves open-ended questions?"), and the words that tell it.
+_LIKING_TOLD = re.compile(
+    rf"{_LEAD}(?:(?:what|and|but) )?(?:if )?(?:i (?:really |also |honestly |kinda |kind of |just |actually )?"
+    r"(?:like|love|enjoy|hate|prefer|dislike|cant stand)|(?:what about )?(?:someone|somebody|a person|people) who"
+    r" (?:\w+ )?(?:likes?|loves?|enjoys?|hates?|prefers?|dislikes?))\b"
+)
+_LIKING_WORDS = frozenset(stem(w) for w in "love enjoy prefer dislike".split())  # "like" is filler, "hate" a hat
 # A follow-up that sets a role against the one just asked about.
 _COMPARES = re.compile(r"^(?:and |but |so )?(?:vs|versus|compared (?:to|with)|as opposed to|from)\b")
 # How a message that continues a conversation starts ("and data scientists?",
@@ -631,6 +639,12 @@ class Index:
             for w in vocab:
                 self.asked_df[w] = self.asked_df.get(w, 0) + 1
         self.topic_vocab = frozenset(t for t in self.asked_vocab if t in named or self.max_uses.get(t, 0) >= 2)
+        # The entry asked most with likings told ("I love stats", "I enjoy
+        # coding"): what a liking told as a follow-up to it goes on about.
+        liking = [sum(uses.get(w, 0) for w in _LIKING_WORDS) for uses in self.uses]
+        self.liking_entry: str | None = (
+            self.entry_ids[liking.index(max(liking))] if liking and max(liking) >= 2 else None
+        )
         self.q_sets: list[frozenset[str]] = [frozenset(text.split()) for text in self.q_text]
         self.q_norm: list[float] = [
             math.sqrt(sum(self.idf[w] ** 2 for w in text.split())) or 1.0 for text in self.q_text
@@ -1131,6 +1145,9 @@ class Engine:
             # last answer, of a place or a case the knowledge need not know
             held = _HOLDS.fullmatch(said)
             holds = held is not None and self._holds(self.tokens(held.group("where") or "")[0], previous)
+            if previous.entry_id == self.index.liking_entry and _LIKING_TOLD.match(said):
+                # "what if I like both?", "and someone who loves open questions?" after how to choose
+                return self._last_answer(previous, corrected, cleaned)
             if _OPINION.fullmatch(said):
                 # asked for the bot's own pick: how to choose between the roles
                 choice = [stem("choose"), *(previous.roles or sorted(PERSON_ROLES))]

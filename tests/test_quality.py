@@ -446,6 +446,13 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
     [
         # a message that only asks to go on gets the last answer's entry again
         [("do data scientists write production code?", "production-code"), ("why not?", "production-code")],
+        [("do data scientists write production code?", "production-code"), ("y tho", "production-code")],
+        # a liking told after how to choose goes on choosing
+        [("should I pick DS or MLE?", "choosing"), ("what if I like both?", "choosing")],
+        [("how do I choose between DS and MLE", "choosing"), ("I really hate being on call tbh", "choosing")],
+        [("DS or MLE, which suits me?", "choosing"), ("and someone who loves open-ended problems?", "choosing")],
+        # ... but not after another answer, where it asks nothing
+        [("what does an ML engineer do all day?", "day-to-day"), ("I love pizza", None)],
         [("do ML engineers need statistics?", "skills"), ("how much?", "skills")],
         [("how do DS and MLE work together?", "working-together"), ("like what?", "working-together")],
         [("what's the difference between DS and MLE", "difference"), ("longer please", "difference")],
@@ -826,3 +833,17 @@ def test_a_verdict_or_a_new_thing_is_not_the_last_answer_again(engine: Engine, s
     asker = Asker("test", None, "dm", "judge2")
     assert service.ask("how much do data scientists make?", asker).kind == "answer"
     assert service.ask(said, asker).kind == "decline"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("@role-diff help", "help"),
+        ("/role-diff topics", "topics"),
+        ("hey bot, help", "help"),
+        ("role-diff sources", "sources"),
+        ("@role-diff compare", "compare"),
+    ],
+)
+def test_a_command_said_to_the_bot_by_name_is_the_command(engine: Engine, text: str, kind: str) -> None:
+    assert RoleDiff(engine).ask(text, Asker("test", None, "dm", None)).kind == kind
