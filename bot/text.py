@@ -568,6 +568,16 @@ _INTENTS = [
     ),
     (re.compile(r"\b(?:better|higher|best|more|well) paid\b|\bpays? (?:more|better|best)\b"), " salary "),
     (re.compile(r"\bmake (?:more|less|the most) money\b"), " salary "),
+    # "what's the going rate in NYC", "what would an MLE cost us", "how much would they cost"
+    (
+        re.compile(
+            r"\bgoing rates?\b|\b(?:they|that person|this person|such a person|one|a hire|hiring (?:\w+ ){0,2}?"
+            # ("an ml engineer" reaches here as "ai ml engineer", a role's name one letter off)
+            r"|(?:an?|ai) (?:mle|ml engineer|machine learning engineer|data scientist|ds))"
+            r" (?:\w+ )?cost\b(?! (?:of|to|per)\b)"
+        ),
+        " salary ",
+    ),
     # "what would that person even be called?", "what do they call the people who build models?"
     (
         re.compile(

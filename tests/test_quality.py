@@ -68,9 +68,15 @@ def test_chat_talk_is_filler(engine: Engine, text: str, topic: str) -> None:
         ("which one pays more", "salary"),
         ("how much does a machine learning engineer make", "salary"),
         ("and how much do data scientists make?", "salary"),
+        # what a hire costs, and the going rate
+        ("what would an ML engineer cost us in the US?", "salary"),
+        ("roughly how much would hiring a data scientist cost", "salary"),
+        ("what's the going rate for an ML engineer", "salary"),
+        # ... not what a thing costs
+        ("how much does it cost to deploy a model", None),
     ],
 )
-def test_pay_asked_without_the_word_salary(engine: Engine, text: str, topic: str) -> None:
+def test_pay_asked_without_the_word_salary(engine: Engine, text: str, topic: str | None) -> None:
     assert topic_of(engine, text) == topic
 
 
