@@ -413,7 +413,41 @@ _add(
 # correction must be able to reach them.
 PHRASE_WORDS = frozenset(w for p in PHRASES for w in p.split())
 
-_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")\b")
+# Each phrase's first word, and the phrases' lengths in words from it, longest
+# first: a phrase is found by looking up the words from each word on, which
+# reads a long message in a few microseconds a word (one regular expression
+# alternating over every phrase took ~130 µs on a 40-word post).
+_PHRASE_LENGTHS: dict[str, tuple[int, ...]] = {}
+for _phrase in PHRASES:
+    _first = _phrase.split(" ", 1)[0]
+    _PHRASE_LENGTHS[_first] = tuple(sorted({*_PHRASE_LENGTHS.get(_first, ()), _phrase.count(" ") + 1}, reverse=True))
+
+
+def replace_phrases(text: str) -> str:
+    """Each phrase of `text` (words separated by single spaces, as `fold`
+    leaves them) rewritten to its token, the longest phrase from a word
+    first, scanning left to right."""
+    words = text.split(" ")
+    out: list[str] = []
+    i, n = 0, len(words)
+    while i < n:
+        word = words[i]
+        lengths = _PHRASE_LENGTHS.get(word)
+        if lengths is not None:
+            for size in lengths:
+                if i + size <= n:
+                    value = PHRASES.get(" ".join(words[i : i + size]) if size > 1 else word)
+                    if value is not None:
+                        out.append(value)
+                        i += size
+                        break
+            else:
+                out.append(word)
+                i += 1
+            continue
+        out.append(word)
+        i += 1
+    return " ".join(out)
 
 # Words that never decide what a question is about: question filler,
 # pronouns, auxiliaries, the ordinary verbs of asking.
@@ -743,7 +777,7 @@ def canonical_words(text: str, fix: WordFix | None = None) -> list[str]:
     for pattern, intent in _INTENTS:  # the words stay; what they ask is added
         folded = pattern.sub(lambda m, intent=intent: f"{m.group(0)} {intent}", folded)
     which_choice = _WHICH_CHOICE.search(folded) is not None
-    folded = _PHRASE_RE.sub(lambda m: PHRASES[m.group(0)], folded)
+    folded = replace_phrases(folded)
     asks_choice = _OFFERS.search(folded) or _HOW_IT_IS.search(folded)
     liked = _LIKING.search(folded) is not None and _ROLE_AGAINST_ROLE.search(folded) is not None
     if which_choice or liked or _CHOICE.search(folded) or (asks_choice and _NAMES_ROLE.search(folded)):

@@ -129,3 +129,31 @@ def test_a_greeting_word_later_in_a_question_stays() -> None:
 @pytest.mark.parametrize("dismissal", ["never mind, thanks", "nvm", "ok nevermind"])
 def test_a_dismissal_asks_nothing(dismissal: str) -> None:
     assert content_tokens(dismissal) == []
+
+
+def test_phrases_are_found_as_one_alternation_of_every_phrase_would_find_them() -> None:
+    """The word-lookup phrase rewrite gives what a regular expression
+    alternating over every phrase, longest first, gives: on each phrase
+    alone, glued to others, with words around it, and on every question
+    and phrasing the repository holds."""
+    import random
+    import re
+    from pathlib import Path
+
+    from bot.text import PHRASES, fold, replace_phrases
+
+    reference = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")\b")
+    root = Path(__file__).resolve().parent.parent
+    texts = [
+        line.split("\t")[0] for f in (root / "tests" / "data").glob("*.tsv") for line in f.read_text().splitlines()
+    ]
+    texts += [line for f in (root / "knowledge" / "entries").glob("*.md") for line in f.read_text().splitlines()]
+    texts = [fold(t) for t in texts]
+    rng = random.Random(7)
+    keys = sorted(PHRASES)
+    pieces = [*keys, *(k.split()[0] for k in keys), *(k.split()[-1] for k in keys), "and", "the", "x", "é"]
+    texts += [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 10))) for _ in range(3000)]
+    texts += [f"{k}  salary  {k}" for k in keys]  # the intents leave double spaces
+    assert len(texts) > 5000
+    for text in texts:
+        assert replace_phrases(text) == reference.sub(lambda m: PHRASES[m.group(0)], text), text
