@@ -144,9 +144,8 @@ def test_phrases_are_found_as_one_alternation_of_every_phrase_would_find_them() 
 
     reference = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")\b")
     root = Path(__file__).resolve().parent.parent
-    texts = [
-        line.split("\t")[0] for f in (root / "tests" / "data").glob("*.tsv") for line in f.read_text().splitlines()
-    ]
+    sets = [f for f in (root / "tests" / "data").glob("*.tsv") if f.stem not in ("blind", "fresh")]  # report-only
+    texts = [line.split("\t")[0] for f in sets for line in f.read_text().splitlines()]
     texts += [line for f in (root / "knowledge" / "entries").glob("*.md") for line in f.read_text().splitlines()]
     texts = [fold(t) for t in texts]
     rng = random.Random(7)
