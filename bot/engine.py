@@ -306,7 +306,8 @@ _ASKERS_OWN = re.compile(r"\b(?:i|im|ive|id|me|my|mine|our|your)\b")
 # The asker's own money ("what's my salary", "when can I expect to be paid"):
 # a question of their pay slip, not of the roles
 _OWN_MONEY = re.compile(
-    r"\b(?:my|our) (?:\w+ )?(?:salary|pay|paycheck|paycheque|wage|wages|income|bonus|payday|taxes|tax|paid)\b"
+    r"\b(?:my|our) (?:\w+ )?(?:salary|pay|paycheck|paycheque|wage|wages|income|bonus|payday|taxes|tax|paid|balance"
+    r"|account|savings|credit)\b"
     r"|\b(?:i|we) (?:last )?(?:got|go|was|were) paid\b|\bwhen (?:\w+ ){0,2}(?:i|we) (?:expect to )?(?:be|get) paid\b"
 )
 # Other occupations ("and how much do nurses make?", "software engineers?"):
@@ -384,6 +385,14 @@ _LIKING_TOLD = re.compile(
     r" (?:\w+ )?(?:likes?|loves?|enjoys?|hates?|prefers?|dislikes?))\b"
 )
 _LIKING_WORDS = frozenset(stem(w) for w in "love enjoy prefer dislike".split())  # "like" is filler, "hate" a hat
+# A question that defines or picks a thing of its own ("what is a feature
+# store?", "what's the difference between TensorFlow and PyTorch?", "should I
+# use FastAPI or gRPC?"): about the thing, so it is judged alone, whatever the
+# conversation was about.
+_OF_ITS_OWN = re.compile(
+    rf"^{_LEAD}(?:what (?:is|are|s) (?:a|an) |whats (?:a|an) |(?:what (?:is|s) |whats )?the difference between "
+    r"|difference between |should (?:i|we) use |which (?:\w+ )?should (?:i|we) use )"
+)
 # A follow-up that sets a role against the one just asked about.
 _COMPARES = re.compile(r"^(?:and |but |so )?(?:vs|versus|compared (?:to|with)|as opposed to|from)\b")
 # How a message that continues a conversation starts ("and data scientists?",
@@ -1327,6 +1336,8 @@ class Engine:
         asked with ("and how much do nurses make?")."""
         if previous.topic == ABOUT_TOPIC or not tokens or _HOW_TO.match(said) or _MEANS.search(said):
             return None
+        if _OF_ITS_OWN.match(said) and not (_FOLLOW_UP_CUE.match(said) or _REFERS_BACK.intersection(said.split())):
+            return None
         if not self._may_borrow(cleaned):
             return None
         if any(not self._known_topic(tok) for tok in tokens if tok not in ROLE_TOKENS):
@@ -1519,6 +1530,11 @@ class Engine:
         )
         if not (cue or refers or short or loose or _REFERS_TO_IT.search(" ".join(words))):
             return None
+        joined = " ".join(words)
+        if (_OF_ITS_OWN.match(joined) or _MEANS.search(joined)) and not (
+            cue or refers or _THAT.search(joined) or _REFERS_TO_IT.search(joined)
+        ):
+            return None  # "what is a feature store?": of its own (but "what's a good latency for that?")
         if not refers and any(not self._known_topic(tok) for tok in rest):
             return None  # "and how much do nurses make?": about someone else
         conversation_roles = list(previous.roles) or sorted(PERSON_ROLES)

@@ -449,6 +449,7 @@ def replace_phrases(text: str) -> str:
         i += 1
     return " ".join(out)
 
+
 # Words that never decide what a question is about: question filler,
 # pronouns, auxiliaries, the ordinary verbs of asking.
 STOPWORDS = frozenset(

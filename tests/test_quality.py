@@ -332,6 +332,14 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "turn off the lights",
         "play the next song",
         "skip this one",
+        # a thing defined or picked of its own, and the asker's own accounts
+        "what is a feature store and do I need one",
+        "what's the difference between TensorFlow and PyTorch?",
+        "should I use FastAPI or gRPC to serve my model?",
+        "what is an embedding",
+        "what does CI/CD mean in web development?",
+        "what's my bank balance",
+        "how high is my credit limit",
         # the asker's own pay slip
         "what's my salary this month",
         "when do i get paid",
@@ -479,6 +487,8 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         [("do data scientists write production code?", "production-code"), ("should they?", "production-code")],
         [("do ML engineers go on call?", "day-to-day"), ("do they really?", "day-to-day")],
         [("is the data science job market shrinking?", "demand"), ("will it though?", "demand")],
+        # a thing asked of what was just said is not a thing of its own
+        [("how do ML models get deployed?", "deployment"), ("what's a good latency for that?", "deployment")],
         # a question about "that" in everyday words is about the last answer
         [
             ("do startups have separate DS and MLE roles?", "team-structure"),
