@@ -386,11 +386,11 @@ _LIKING_TOLD = re.compile(
 )
 _LIKING_WORDS = frozenset(stem(w) for w in "love enjoy prefer dislike".split())  # "like" is filler, "hate" a hat
 # A question that defines or picks a thing of its own ("what is a feature
-# store?", "what's the difference between TensorFlow and PyTorch?", "should I
-# use FastAPI or gRPC?"): about the thing, so it is judged alone, whatever the
-# conversation was about.
+# store?", "what's kafka?", "what's the difference between TensorFlow and
+# PyTorch?", "should I use FastAPI or gRPC?"): about the thing, so it is
+# judged alone, whatever the conversation was about.
 _OF_ITS_OWN = re.compile(
-    rf"^{_LEAD}(?:what (?:is|are|s) (?:a|an) |whats (?:a|an) |(?:what (?:is|s) |whats )?the difference between "
+    rf"^{_LEAD}(?:what (?:is|are|s) |whats |(?:what (?:is|s) |whats )?the difference between "
     r"|difference between |should (?:i|we) use |which (?:\w+ )?should (?:i|we) use )"
 )
 # A follow-up that sets a role against the one just asked about.

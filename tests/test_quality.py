@@ -337,6 +337,7 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "what's the difference between TensorFlow and PyTorch?",
         "should I use FastAPI or gRPC to serve my model?",
         "what is an embedding",
+        "what's kafka?",
         "what does CI/CD mean in web development?",
         "what's my bank balance",
         "how high is my credit limit",
