@@ -1537,6 +1537,13 @@ class Engine:
             return None  # "what is a feature store?": of its own (but "what's a good latency for that?")
         if not refers and any(not self._known_topic(tok) for tok in rest):
             return None  # "and how much do nurses make?": about someone else
+        if (
+            cue
+            and len(words) <= 3
+            and not any(tok in _NAMED_TOPICS or tok in _MOVE_OR_CHOICE or tok in _ROLE_ASKS for tok in tokens)
+        ):
+            # "and coding?" after "which one uses more math?": that question, of coding
+            return list(dict.fromkeys([*previous.tokens, *tokens]))
         conversation_roles = list(previous.roles) or sorted(PERSON_ROLES)
         return list(dict.fromkeys([*tokens, *conversation_roles]))
 
