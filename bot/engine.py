@@ -400,6 +400,9 @@ _COMPARES = re.compile(r"^(?:and |but |so )?(?:vs|versus|compared (?:to|with)|as
 _FOLLOW_UP_CUE = re.compile(
     r"^(?:and|but|or|also|plus|so|then|what about|how about|what of|same for|same with|same question for"
     r"|same thing for|for|vs|versus|compared to|compared with|how does that compare for|what if|now for)\b"
+    # "can you go deeper on the monitoring bit?", "elaborate on the versioning part"
+    r"|^(?:(?:can|could|would) (?:you|u) )?(?:please )?(?:go deeper|dig deeper|go into more detail|say more"
+    r"|tell me more|expand|elaborate|zoom in|more) (?:on|about|into)\b"
     # "which has better job security?": of the two roles just talked about
     r"|^which (?:one |role |of them |of the two )?(?:has|is|are|gets|pays|needs|offers|makes|sounds|seems|would be)"
     r" (?:\w+ )?(?:more|better|less|higher|lower|worse|best|most|easier|harder|safer)\b"

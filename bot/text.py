@@ -338,6 +338,15 @@ _add(
     "in layman terms",
     "in laymans terms",
     "in a nutshell",
+    # asking to go on about a part of the last answer ("go deeper on the monitoring bit")
+    "go deeper",
+    "dig deeper",
+    "go into more detail",
+    "in more depth",
+    "elaborate on",
+    "expand on",
+    "say more about",
+    "zoom in on",
     # how long the answer should be: the bot's answers are chat-sized anyway
     "in one sentence",
     "in a sentence",

@@ -488,6 +488,9 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         [("do data scientists write production code?", "production-code"), ("should they?", "production-code")],
         [("do ML engineers go on call?", "day-to-day"), ("do they really?", "day-to-day")],
         [("is the data science job market shrinking?", "demand"), ("will it though?", "demand")],
+        # asked to go deeper on a part of the last answer: that part
+        [("is MLOps part of an ML engineer's job?", "mlops"), ("can you go deeper on the monitoring bit", "mlops")],
+        [("is MLOps part of an ML engineer's job?", "mlops"), ("elaborate on the versioning part", "mlops")],
         # "and X?" of a thing alone asks the last question of that thing
         [("which role uses more math, DS or MLE?", "skills"), ("and coding?", "skills")],
         # a thing asked of what was just said is not a thing of its own
