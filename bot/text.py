@@ -478,6 +478,7 @@ oh ah um uh hmm eh basically generally usually typically simply simple short bri
 real actual exact cheers anyone question questions answer wondering curious confused help
 lately recently seriously specifically eventually properly literally technically totally whatever genuine
 genuinely sorry bit thought said supposedly wildly ish anyway anyways somehow definitely probably maybe perhaps
+biggest fundamental primary largest
 """.split()
 )
 # "answer", "questions" and "help" are stop words for matching; the `about`

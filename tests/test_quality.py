@@ -54,6 +54,9 @@ def topic_of(engine: Engine, text: str) -> str | None:
         ("shud i learn docker b4 applying for mle jobs", "tools"),
         ("dunno if ds or mle, wud mle pay more", "salary"),
         ("hw much do mles make abt", "salary"),
+        # how big a difference is said to be says nothing of what it is
+        ("what's the biggest difference between the two roles?", "difference"),
+        ("what is the fundamental difference between a DS and an MLE", "difference"),
     ],
 )
 def test_chat_talk_is_filler(engine: Engine, text: str, topic: str) -> None:
