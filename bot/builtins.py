@@ -200,16 +200,20 @@ def topics_reply(kb: KnowledgeBase) -> Reply:
 
 def entry_sources_reply(kb: KnowledgeBase, entry: Entry, *, score: float | None = None, question: str = "") -> Reply:
     """Where one answer comes from ("where's that from?" after it): its
-    sources, without the answer again."""
+    sources, without the answer again (the full credits are the reply's
+    sources line)."""
     credits = _credits(kb, entry.sources)
-    items = tuple(f"**{kb.sources[c.key].short_name()}**: {c.text}" for c in credits)
+    names = [kb.sources[c.key].short_name() for c in credits]
+    said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+    text = (
+        f"That answer (**{entry.title}**) is written in our own words from {said}."
+        if names
+        else f"That answer (**{entry.title}**) lists no source."
+    )
     return Reply(
         kind="answer",
         title=f"Sources: {entry.title}",
-        blocks=(
-            Paragraph(f"That answer (**{entry.title}**) is written in our own words from:"),
-            Bullets(items or ("no source is listed for it",)),
-        ),
+        blocks=(Paragraph(text),),
         credits=credits,
         related=_links(kb, [entry.id]),
         entry_id=entry.id,
