@@ -393,6 +393,7 @@ _add(
     "sorta",
     "lotta",
     "dunno",
+    "ppl",
     "thru",
     "idk",
     "ngl",
@@ -656,7 +657,7 @@ _CHOICE = re.compile(
 # "which one is chiller, DS or MLE", "is MLE harder than DS?": how it is to
 # do the job, a choice when a role is named
 _HOW_IT_IS = re.compile(
-    r"\b(?:harder|easier|chiller|tougher|more (?:fun|stressful|relaxed|rewarding|enjoyable|difficult|demanding"
+    r"\b(?:harder|easier|chiller|tougher|more (?:fun|chill|stressful|relaxed|rewarding|enjoyable|difficult|demanding"
     r"|challenging|boring|creative)|less (?:stressful|demanding|boring))\b"
 )
 # "I got two offers, DS at a bank and MLE at a startup": a choice, when a

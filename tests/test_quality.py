@@ -546,6 +546,7 @@ def test_one_role_becoming_the_other_is_switching(engine: Engine, text: str) -> 
         "data scientist or ML engineer for somebody who loves maths?",
         "ds or mle for an introvert",
         "which role is more boring, data scientist or ML engineer?",
+        "which is more chill, ds or mle",
         "is being an ML engineer tougher than being a data scientist?",
         # a liking told, then the roles set against each other
         "I enjoy talking to stakeholders and I dislike infrastructure work. Data scientist or ML engineer?",
