@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from .citations import render_citations
 from .context import Turn
-from .engine import DEFAULT_THRESHOLDS, PERSON_ROLES, Answer, Engine, Thresholds
+from .engine import ABOUT_TOPIC, DEFAULT_THRESHOLDS, PERSON_ROLES, Answer, Engine, Thresholds
 from .knowledge import Dimension, Entry, KnowledgeBase
 from .reply import Bullets, ComparisonRow, Credit, Link, Paragraph, Reply, parse_blocks
 from .text import ROLE_TOKENS, STEMMED_GENERIC, clean_input, content_tokens, fold, strip_vocative
@@ -339,7 +339,7 @@ def respond_turn(
         return help_reply(kb, platform), None
     if command in _TOPICS:
         return topics_reply(kb), None
-    if command in _SOURCES and (previous is None or "?" not in cleaned):
+    if command in _SOURCES and (previous is None or previous.topic == ABOUT_TOPIC or "?" not in cleaned):
         # "sources" lists them all; "source?" after an answer asks for that answer's (the engine's call)
         return sources_reply(kb), None
     if command in _COMPARE:

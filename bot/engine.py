@@ -1242,6 +1242,22 @@ class Engine:
             for tok in tokens
         )
 
+    @staticmethod
+    def _of_its_own(said: str) -> bool:
+        """A question that defines or picks a thing of its own ("what is a
+        feature store?", "should I use FastAPI or gRPC?"), not said as a
+        follow-up ("and what's ...", "... then?") nor pointing back ("what's a
+        good latency for that?", "what do they use"); "it" is most often the
+        thing itself ("what is SHAP and how do I use it")."""
+        words = said.split()
+        return (
+            _OF_ITS_OWN.match(said) is not None
+            and _FOLLOW_UP_CUE.match(said) is None
+            and words[-1:] != ["then"]
+            and not _REFERS_BACK.intersection(words)
+            and _THAT.search(said) is None
+        )
+
     def _last_answer(self, previous: Turn, corrected: dict[str, str], cleaned: str) -> Answer:
         """The last answer again ("why?", "like what?", "where's that
         from?"), scored on the last question's words."""
@@ -1339,7 +1355,7 @@ class Engine:
         asked with ("and how much do nurses make?")."""
         if previous.topic == ABOUT_TOPIC or not tokens or _HOW_TO.match(said) or _MEANS.search(said):
             return None
-        if _OF_ITS_OWN.match(said) and not (_FOLLOW_UP_CUE.match(said) or _REFERS_BACK.intersection(said.split())):
+        if self._of_its_own(said):
             return None
         if not self._may_borrow(cleaned):
             return None
@@ -1533,11 +1549,8 @@ class Engine:
         )
         if not (cue or refers or short or loose or _REFERS_TO_IT.search(" ".join(words))):
             return None
-        joined = " ".join(words)
-        if (_OF_ITS_OWN.match(joined) or _MEANS.search(joined)) and not (
-            cue or refers or _THAT.search(joined) or _REFERS_TO_IT.search(joined)
-        ):
-            return None  # "what is a feature store?": of its own (but "what's a good latency for that?")
+        if (_MEANS.search(" ".join(words)) and not (cue or refers)) or self._of_its_own(" ".join(words)):
+            return None  # what a word means, or "what is a feature store?": of its own
         if not refers and any(not self._known_topic(tok) for tok in rest):
             return None  # "and how much do nurses make?": about someone else
         if (
