@@ -393,7 +393,6 @@ _add(
     "sorta",
     "lotta",
     "dunno",
-    "ppl",
     "thru",
     "idk",
     "ngl",
