@@ -1225,11 +1225,9 @@ class Engine:
         judged = _JUDGES.match(said) is not None
         if not (judged or (tokens and _QUESTION.search(cleaned.strip()))):
             return False
-        idx = self.index
-        ei = idx.entry_index.get(previous.entry_id)
-        if ei is None:
+        own = self._words_of(previous.entry_id)
+        if own is None:
             return False
-        own = idx.entry_vocab[ei] | idx.body_all[ei]
         return all(
             (judged and tok in _JUDGING)
             or (
@@ -1315,15 +1313,20 @@ class Engine:
         score = next((sc.final for sc in own.scores if sc.entry_id == entry_id), 0.0)
         return score >= self.t.borrow_own_score
 
+    def _words_of(self, entry_id: str) -> frozenset[str] | None:
+        """Every word an entry is asked or answered with (None: no such entry)."""
+        idx = self.index
+        ei = idx.entry_index.get(entry_id)
+        return None if ei is None else idx.entry_vocab[ei] | idx.body_all[ei]
+
     def _holds(self, tokens: list[str], previous: Turn) -> bool:
         """Whether the words of "is that true in X too?" keep to the last
         answer's topic: each is generic, one the last entry knows (question
         or answer), or unknown (a place, a company: at most `holds_unknown`)."""
         idx = self.index
-        ei = idx.entry_index.get(previous.entry_id)
-        if ei is None:
+        own = self._words_of(previous.entry_id)
+        if own is None:
             return False
-        own = idx.entry_vocab[ei] | idx.body_all[ei]
         unknown = [tok for tok in tokens if tok not in idx.vocab]
         return len(unknown) <= self.t.holds_unknown and all(
             tok in STEMMED_GENERIC or tok in own or tok not in idx.vocab for tok in tokens
