@@ -51,10 +51,9 @@ def near_misses() -> list[str]:
     for path in sorted(DATA.glob("*.tsv")):
         if path.stem in REPORT_ONLY:
             continue
-        for line in path.read_text(encoding="utf-8").splitlines()[1:]:
-            cols = line.split("\t")
-            if len(cols) >= 4 and cols[3] == "nearmiss" and not cols[2] and cols[1] == "none":
-                found[cols[0]] = None
+        for case in read_cases(path):
+            if case.kind == "nearmiss" and case.conversation is None and case.expected == {"none"}:
+                found[case.question] = None
     return list(found)
 
 
