@@ -47,7 +47,7 @@ from __future__ import annotations
 import gc
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import NamedTuple
@@ -56,6 +56,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Indel
 
 from .context import Turn
+from .followups import Candidate, FollowUpModel, default_model, interactions
 from .knowledge import Entry, KnowledgeBase
 from .reply import plain as plain_markup
 from .text import (
@@ -172,6 +173,11 @@ class Thresholds:
     nb_alpha: float = 0.1  # additive smoothing of word counts
     nb_body: float = 0.3  # an answer word counts this much of a phrasing's
     nb_scale: float = 1.0  # vote = exp((log-likelihood - the best one's) / words x scale) over the scored entries
+    # A follow-up's answer is chosen among its readings' best entries by a
+    # learned model (bot/followups.py): the likeliest answers from this
+    # probability; below it, the follow-up is declined with them as suggestions.
+    follow_up_model: bool = True
+    follow_up_pick: float = 0.5
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -419,6 +425,9 @@ class Answer:
     tokens: tuple[str, ...] = ()
     second: Entry | None = None  # the entry for another part of the question, offered first
     sources_only: bool = False  # asked where the last answer comes from: its sources, not the answer again
+    # read from the conversation by a rule of its own ("why?", "what would
+    # you pick?", "what if I like both?"): the follow-up model leaves it be
+    settled: bool = False
 
 
 @dataclass(frozen=True)
@@ -746,6 +755,7 @@ class Engine:
         # Typo corrections already worked out, word -> word (the index never
         # changes, so neither do they; a dict's get and set are atomic).
         self._fixes: dict[str, str] = {}
+        self.followups: FollowUpModel | None = default_model() if t.follow_up_model else None
 
     # -- matching ----------------------------------------------------------
 
@@ -1140,7 +1150,141 @@ class Engine:
 
         `previous` is the conversation's last answered turn: a follow-up
         that names no role, or only a role, borrows from it (see
-        `follow_up_tokens`)."""
+        `follow_up_tokens`), and its answer is chosen among its readings
+        (`reconsider`)."""
+        result = self.match_rules(text, previous)
+        if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:
+            return result
+        if isinstance(result, Answer) and (result.sources_only or result.settled):
+            return result
+        return self.reconsider(text, previous, result, self.followups)
+
+    def reconsider(self, text: str, previous: Turn, result: Result, model: FollowUpModel) -> Result:
+        """A follow-up's answer: the likeliest of its readings' best entries
+        (`follow_up_candidates`), when likely enough; else a decline that
+        suggests them."""
+        ranked = model.choose(self.follow_up_candidates(text, previous, result))
+        if not ranked:
+            return result
+        p, best = ranked[0]
+        if p >= self.t.follow_up_pick:
+            if isinstance(result, Answer) and result.entry.id == best.entry_id:
+                return result
+            if not self._may_pick(best.features):
+                return result
+            return Answer(self.kb.by_id[best.entry_id], round(best.score, 1), (), tokens=best.tokens)
+        suggestions = tuple(self.kb.by_id[c.entry_id] for _, c in ranked[: self.t.max_suggestions])
+        return Decline(result.score, suggestions, "low-score")
+
+    @staticmethod
+    def _may_pick(features: Mapping[str, float]) -> bool:
+        """Whether the model may answer otherwise than the rules: the message
+        asks (not of the asker's own money), is not about another job, a
+        thing of its own or a technique (a how-to naming no role), and a word
+        outside the knowledge's topics ("nurses", "today") or one it does not
+        know at all ("timer") comes with a role or a topic word of its own."""
+        if not features["t_may_borrow"] or features["t_of_its_own"] or features["t_other_people"]:
+            return False
+        if features["t_generic_only"] and not features["t_points_back"]:
+            return False  # "what time is it?": everyday words, pointing back to nothing ("it" is the time)
+        if features["t_how_to"] and not features["t_has_role"]:
+            return False  # "how do I rebase in git": a technique
+        if features["t_stranger"] and not (
+            features["t_has_role"] or (features["t_refers"] and features["t_own_topic"])
+        ):
+            return (
+                False  # "how much do nurses make?", "what day is it today": about something else, as the rules have it
+            )
+        return not (features["t_unknown"] and not features["t_own_topic"] and not features["t_has_role"])
+
+    def follow_up_candidates(self, text: str, previous: Turn, result: Result) -> list[Candidate]:
+        """A follow-up's readings and their best entries, each with the
+        features the follow-up model weighs (bot/followups.py): the message
+        alone, with the conversation's roles, with the last question's words;
+        the rules' pick (`result`) and the last answer are candidates too."""
+        idx = self.index
+        cleaned, _ = clean_input(text)
+        tokens, corrected = self.tokens(cleaned)
+        said = " ".join(strip_vocative(fold(cleaned)).split())
+        words = said.split()
+        alone = self.analyse_message(cleaned, tokens, corrected)
+        roles = list(previous.roles) or sorted(PERSON_ROLES)
+        readings: list[Analysis | None] = [alone, None, None]
+        if tokens:
+            readings[1] = self.analyse_message(cleaned, list(dict.fromkeys([*tokens, *roles])), corrected)
+            readings[2] = self.analyse_tokens(list(dict.fromkeys([*previous.tokens, *tokens])), corrected, cleaned)
+        scores = [{sc.entry_id: sc.final for sc in r.scores} if r is not None else {} for r in readings]
+        tops = [r.scores[0].entry_id if r is not None and r.scores else None for r in readings]
+        rule = result.entry.id if isinstance(result, Answer) else None
+        own_topic = sum(1 for tok in tokens if tok not in ROLE_TOKENS and self._topic_word(tok))
+        turn = {
+            "t_short": float(len(words) <= 5),
+            "t_long": float(len(words) > 12),
+            "t_has_role": float(any(tok in PERSON_ROLES for tok in tokens)),
+            "t_own_topic": min(own_topic, 3) / 3,
+            "t_unknown": min(sum(1 for tok in tokens if tok not in idx.vocab), 3) / 3,
+            "t_cue": float(_FOLLOW_UP_CUE.match(said) is not None),
+            "t_refers": float(bool(_REFERS_BACK.intersection(words) or _REFERS_TO_TOPIC.intersection(words))),
+            # not weighed by the model, for `_may_pick`: refers back, not counting "it" ("what time is it?")
+            "t_points_back": float(bool(_REFERS_BACK.intersection(words) or {"that", "this"}.intersection(words))),
+            "t_no_tokens": float(not tokens),
+            "t_how_to": float(_HOW_TO.match(said) is not None),
+            "t_question": float("?" in cleaned),
+            "t_of_its_own": float(self._of_its_own(said)) if words else 0.0,
+            "t_rule_answered": float(rule is not None),
+            "t_alone_best": alone.scores[0].final / 100 if alone.scores else 0.0,
+            "t_coverage": alone.coverage,
+            "t_other_people": float(any(tok in _OTHER_PEOPLE for tok in tokens)),
+            "t_may_borrow": float(self._may_borrow(cleaned)),
+            "t_generic_only": float(bool(tokens) and all(tok in STEMMED_GENERIC for tok in tokens)),
+            "t_topic_share": own_topic / len(tokens) if tokens else 0.0,
+            "t_stranger": float(any(not self._known_topic(tok) for tok in tokens if tok not in ROLE_TOKENS)),
+        }
+        content = [tok for tok in tokens if tok not in ROLE_TOKENS and tok not in STEMMED_GENERIC]
+        best_alone = alone.scores[0].final if alone.scores else 0.0
+        found: dict[str, tuple[str, ...]] = {}
+        if isinstance(result, Answer):
+            found[result.entry.id] = result.tokens
+        for reading, top in zip(readings, tops, strict=True):
+            if top is not None and reading is not None:
+                found.setdefault(top, reading.tokens)
+        found.setdefault(previous.entry_id, previous.tokens)
+        candidates = []
+        for entry_id, toks in found.items():
+            ei = idx.entry_index.get(entry_id)
+            if ei is None:
+                continue
+            entry = idx.entries[ei]
+            own = self._words_of(entry_id) or frozenset()
+            features = dict(turn)
+            features.update(
+                {
+                    "bias": 1.0,
+                    "rule": float(entry_id == rule),
+                    "alone": scores[0].get(entry_id, 0.0) / 100,
+                    "with_roles": scores[1].get(entry_id, 0.0) / 100,
+                    "with_last": scores[2].get(entry_id, 0.0) / 100,
+                    "alone_top": float(entry_id == tops[0]),
+                    "with_roles_top": float(entry_id == tops[1]),
+                    "with_last_top": float(entry_id == tops[2]),
+                    "last": float(entry_id == previous.entry_id),
+                    "agree": sum(entry_id == top for top in tops) / 3,
+                    "same_topic": float(entry.topic == previous.topic),
+                    "about": float(entry.topic == ABOUT_TOPIC),
+                    "one_role": float(idx.entry_role[ei] is not None),
+                    "fit": sum(tok in own for tok in content) / len(content) if content else 0.5,
+                    "margin": (scores[0].get(entry_id, 0.0) - best_alone) / 100,
+                }
+            )
+            interactions(features)
+            score = max(sc.get(entry_id, 0.0) for sc in scores)
+            if isinstance(result, Answer) and entry_id == rule:
+                score = result.score
+            candidates.append(Candidate(entry_id, score, toks, features))
+        return candidates
+
+    def match_rules(self, text: str, previous: Turn | None = None) -> Result:
+        """The rules' answer (`match` without the follow-up model)."""
         cleaned, _ = clean_input(text)
         tokens, corrected = self.tokens(cleaned)
         said = " ".join(strip_vocative(fold(cleaned)).split())  # its words, the bot's name dropped
@@ -1165,7 +1309,7 @@ class Engine:
                 choice = [stem("choose"), *(previous.roles or sorted(PERSON_ROLES))]
                 result = self.decide(self.analyse_tokens(choice, corrected, cleaned))
                 if isinstance(result, Answer):
-                    return replace(result, tokens=tuple(choice))
+                    return replace(result, tokens=tuple(choice), settled=True)
             if _SOURCE_ASK.fullmatch(said):
                 return replace(self._last_answer(previous, corrected, cleaned), sources_only=True)
             if _GO_ON.fullmatch(said) or _BARE_ASK.fullmatch(said) or about_that or holds:
@@ -1261,7 +1405,7 @@ class Engine:
         from?"), scored on the last question's words."""
         a = self.analyse_tokens(list(previous.tokens), corrected, cleaned)
         score = next((sc.final for sc in a.scores if sc.entry_id == previous.entry_id), 0.0)
-        return Answer(self.kb.by_id[previous.entry_id], round(score, 1), (), tokens=previous.tokens)
+        return Answer(self.kb.by_id[previous.entry_id], round(score, 1), (), tokens=previous.tokens, settled=True)
 
     def _at_a_level(
         self, cleaned: str, said: str, tokens: list[str], corrected: dict[str, str], previous: Turn
