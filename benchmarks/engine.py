@@ -7,7 +7,10 @@ In one run:
      in-domain questions (dev, tests/data/realistic.tsv, tune.tsv, blind.tsv)
      and off-topic ones (CLINC150), most of which are declined before scoring;
   2. the engine with the knowledge grown x10 and x100 by synthetic entries;
-  3. the wall time of `role-diff ask "..."` as a fresh process.
+  3. follow-ups: every later turn of the tuning sets' conversations, asked
+     with its conversation's previous turn, with the follow-up model and with
+     the rules alone (the model's cost), shipped and x100;
+  4. the wall time of `role-diff ask "..."` as a fresh process.
 
 Run: ./dev bench   (or .venv/bin/python benchmarks/engine.py)
 """
@@ -24,17 +27,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from rapidfuzz import process
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.builtins import respond  # noqa: E402
+from bot.builtins import respond, respond_turn  # noqa: E402
+from bot.context import Turn  # noqa: E402
 from bot.engine import Engine, settle_heap  # noqa: E402
+from bot.evaluate import read_cases  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase, load_knowledge  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
+T = TypeVar("T")
 
 
 DATA = ROOT / "tests" / "data"
@@ -55,7 +62,25 @@ def read_questions(paths: Sequence[Path]) -> list[str]:
     return out
 
 
-def timed(fn: Callable[[str], object], questions: Sequence[str]) -> tuple[float, float, float]:
+def follow_up_turns(engine: Engine) -> list[tuple[str, Turn]]:
+    """Each later turn of the tuning sets' conversations, with the previous
+    turn the shipped engine leaves for it (blind and fresh are not used)."""
+    out: list[tuple[str, Turn]] = []
+    for path in sorted(DATA.glob("tune*.tsv")):
+        context: dict[str, Turn] = {}
+        for case in read_cases(path):
+            if not case.conversation:
+                continue
+            previous = context.get(case.conversation)
+            _, turn = respond_turn(engine, case.question, previous)
+            if previous is not None:
+                out.append((case.question, previous))
+            if turn is not None:
+                context[case.conversation] = turn
+    return out
+
+
+def timed(fn: Callable[[T], object], questions: Sequence[T]) -> tuple[float, float, float]:
     """(p50 ms, p99 ms, questions per second)"""
     for q in questions[:200]:  # warm up
         fn(q)
@@ -119,6 +144,8 @@ def main() -> None:
     print(f"knowledge: {len(kb.entries)} entries, {sum(len(e.questions) for e in kb.entries)} questions")
     for name, qs in workloads.items():
         print(f"workload {name}: {len(qs)} questions")
+    turns = follow_up_turns(Engine(kb))
+    print(f"workload follow-ups: {len(turns)} turns")
     print()
     print(f"{'what':<56} {'p50 ms':>8} {'p99 ms':>8} {'q/s':>9}")
     results: dict[tuple[str, int], tuple[tuple[float, float, float], tuple[float, float, float]]] = {}
@@ -141,7 +168,24 @@ def main() -> None:
             asked = "" if factor == 1 else f", {len(sample)} asked"
             row(f"bare extractOne, {name}{asked}", bare)
             row(f"engine, {name}", eng)
+        if factor in (1, 100) and turns:
+            model = engine.followups
+            engine.followups = None
+            rules = timed(lambda t, e=engine: respond_turn(e, t[0], t[1]), turns)
+            engine.followups = model
+            with_model = timed(lambda t, e=engine: respond_turn(e, t[0], t[1]), turns)
+            results[("follow-ups", factor)] = (with_model, rules)
+            row("engine, follow-ups, rules alone", rules)
+            row("engine, follow-ups, with the follow-up model", with_model)
     print()
+    for factor in (1, 100):
+        if ("follow-ups", factor) in results:
+            with_model, rules = results[("follow-ups", factor)]
+            label = "shipped" if factor == 1 else f"x{factor}"
+            print(
+                f"follow-ups p99, {label}: {with_model[1]:.3f} ms with the model, {rules[1]:.3f} ms rules alone"
+                f" ({with_model[1] / rules[1]:.1f}x)"
+            )
     for name in workloads:
         eng1, bare1 = results[(name, 1)]
         target = "(target: <= 0.5x)" if name == "in-domain" else ""

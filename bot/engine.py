@@ -47,6 +47,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from operator import itemgetter
@@ -181,6 +182,9 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+# Per thread, the analyses worked out while answering one follow-up (see
+# `Engine.analyse_tokens`); None between questions.
+_MEMO = threading.local()
 # Words of the questions asked of the bot, as characters (Index.self_chars),
 # from the supplementary private use planes; a message's words that no such
 # phrasing has get the characters after them.
@@ -930,6 +934,26 @@ class Engine:
         leave_out: int | None = None,
         within: frozenset[int] | None = None,
     ) -> Analysis:
+        """The analysis of `tokens` (see `_analyse_tokens`). Within one `match`
+        the same reading is worked out once: a follow-up's rules and its
+        model read the message the same ways."""
+        memo: dict[object, Analysis] | None = getattr(_MEMO, "analyses", None)
+        if memo is None or leave_out is not None:
+            return self._analyse_tokens(tokens, corrected, cleaned, leave_out, within)
+        key = (tuple(tokens), cleaned, tuple(corrected.items()), within)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self._analyse_tokens(tokens, corrected, cleaned, leave_out, within)
+        return found
+
+    def _analyse_tokens(
+        self,
+        tokens: list[str],
+        corrected: dict[str, str],
+        cleaned: str = "",
+        leave_out: int | None = None,
+        within: frozenset[int] | None = None,
+    ) -> Analysis:
         """`leave_out`: a phrasing (by index) to match as if the knowledge
         did not hold it (the self-check). `within`: entries (by index) to
         score, the others left out of `scores` (a view of a long message:
@@ -1152,12 +1176,16 @@ class Engine:
         that names no role, or only a role, borrows from it (see
         `follow_up_tokens`), and its answer is chosen among its readings
         (`reconsider`)."""
-        result = self.match_rules(text, previous)
         if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:
-            return result
-        if isinstance(result, Answer) and (result.sources_only or result.settled):
-            return result
-        return self.reconsider(text, previous, result, self.followups)
+            return self.match_rules(text, previous)
+        _MEMO.analyses = {}
+        try:
+            result = self.match_rules(text, previous)
+            if isinstance(result, Answer) and (result.sources_only or result.settled):
+                return result
+            return self.reconsider(text, previous, result, self.followups)
+        finally:
+            _MEMO.analyses = None
 
     def reconsider(self, text: str, previous: Turn, result: Result, model: FollowUpModel) -> Result:
         """A follow-up's answer: the likeliest of its readings' best entries
