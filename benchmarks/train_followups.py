@@ -9,12 +9,17 @@ numpy) is fitted on every candidate.
 
 Prints, per tuning set, the follow-up turns the rules and the model get right
 and wrong with the model fitted on the *other* sets (leave one set out: how it
-does on a set it has not seen), then writes bot/followup_weights.py fitted on
-all of them. Run after changing the features, the rules or the tuning sets:
+does on a set it has not seen), twice: each turn with the previous turn the
+rules left (the turns it was fitted on, "open loop"), and the whole set asked
+as the service asks it, each answer the next turn's context ("closed loop":
+`role-diff eval`'s follow-up figures; the honest one). Then writes
+bot/followup_weights.py fitted on all of them. Run after changing the
+features, the rules or the tuning sets:
 
-    .venv/bin/python benchmarks/train_followups.py [--l2 5] [--check]
+    .venv/bin/python benchmarks/train_followups.py [--l2 5] [--check] [--quick]
 
-`--check` writes nothing: it only prints the figures.
+`--check` writes nothing: it only prints the figures; `--quick` skips the
+closed loop (a minute).
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from bot.builtins import respond_turn  # noqa: E402
 from bot.context import Turn  # noqa: E402
 from bot.engine import ABOUT_TOPIC, Answer, Engine, Thresholds  # noqa: E402
-from bot.evaluate import Case, read_cases  # noqa: E402
-from bot.followups import FEATURES  # noqa: E402
+from bot.evaluate import Case, evaluate, read_cases  # noqa: E402
+from bot.followups import FEATURES, FollowUpModel  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -133,10 +138,52 @@ def outcome(t: Turnout, weights: list[float] | None, pick: float) -> tuple[bool,
     return t.labels[chosen], not t.labels[chosen]
 
 
+def closed_loop(
+    rules: Engine, data: list[Turnout], sources: list[str], l2: float, show: bool = True
+) -> tuple[int, int, int, int, int, int, int]:
+    """Each tuning set asked as the service asks it, follow-up turns counted
+    as `role-diff eval` counts them, the model fitted on the other sets.
+    Returns (turns, rules right, rules wrong, model right, model wrong, rules
+    false answers, model false answers), false answers on the off-topic turns."""
+    if show:
+        print("closed loop (role-diff eval's follow-up turns, model fitted on the other sets):")
+        print(f"{'held out':<10} {'turns':>5} {'rules right/wrong':>18} {'model right/wrong':>18}")
+    totals = [0] * 7
+    for source in sources:
+        model = Engine(rules.kb)
+        weights = fit([t for t in data if t.source.split()[0] != source], l2)
+        model.followups = FollowUpModel(dict(zip(FEATURES, weights, strict=True)))
+        cases = read_cases(DATA / f"{source}.tsv")
+        figures: list[int] = []
+        false: list[int] = []
+        for engine in (rules, model):
+            report = evaluate(engine, cases)
+            later = [o for o in report.outcomes if id(o.case) in report.follow_ups]
+            turns = [o for o in later if "none" not in o.case.expected]
+            figures += [sum(o.kind == "right" for o in turns), sum(o.kind == "wrong-topic" for o in turns)]
+            false.append(sum(o.kind == "false-answer" for o in later))
+        n = len(turns)
+        totals = [a + b for a, b in zip(totals, [n, *figures, *false], strict=True)]
+        rr, rw, mr, mw = figures
+        if show:
+            print(
+                f"{source:<10} {n:>5} {rr / n:>9.1%} {rw / n:>7.1%} {mr / n:>9.1%} {mw / n:>7.1%}"
+                f"   off-topic turns answered {false[0]} -> {false[1]}"
+            )
+    n, rr, rw, mr, mw, rf, mf = totals
+    if show:
+        print(
+            f"{'all':<10} {n:>5} {rr / n:>9.1%} {rw / n:>7.1%} {mr / n:>9.1%} {mw / n:>7.1%}"
+            f"   off-topic turns answered {rf} -> {mf}"
+        )
+    return n, rr, rw, mr, mw, rf, mf
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--l2", type=float, default=DEFAULT_L2, help=f"L2 penalty on the weights (default {DEFAULT_L2})")
     ap.add_argument("--check", action="store_true", help="print the figures, write nothing")
+    ap.add_argument("--quick", action="store_true", help="skip the closed-loop figures")
     args = ap.parse_args()
     engine = Engine(load_knowledge(), Thresholds(follow_up_model=False))
     pick = Thresholds().follow_up_pick
@@ -168,6 +215,8 @@ def main() -> None:
         )
     n, rr, rw, mr, mw = totals
     print(f"{'all':<10} {n:>5} {rr / n:>9.1%} {rw / n:>7.1%} {mr / n:>9.1%} {mw / n:>7.1%}")
+    if not args.quick:
+        closed_loop(engine, data, sources, args.l2)
     if args.check:
         return
     weights = fit(data, args.l2)

@@ -178,7 +178,7 @@ class Thresholds:
     # learned model (bot/followups.py): the likeliest answers from this
     # probability; below it, the follow-up is declined with them as suggestions.
     follow_up_model: bool = True
-    follow_up_pick: float = 0.5
+    follow_up_pick: float = 0.4
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -1208,21 +1208,25 @@ class Engine:
     def _may_pick(features: Mapping[str, float]) -> bool:
         """Whether the model may answer otherwise than the rules: the message
         asks (not of the asker's own money), is not about another job, a
-        thing of its own or a technique (a how-to naming no role), and a word
+        thing of its own, what a word means or a technique (a how-to naming
+        no role), is not everyday words pointing back to nothing, and a word
         outside the knowledge's topics ("nurses", "today") or one it does not
         know at all ("timer") comes with a role or a topic word of its own."""
         if not features["t_may_borrow"] or features["t_of_its_own"] or features["t_other_people"]:
             return False
+        if features["t_means"] and not (features["t_cue"] or features["t_points_at"]):
+            return False  # "what does equity even mean here": a word of its own
         if features["t_generic_only"] and not features["t_points_back"]:
             return False  # "what time is it?": everyday words, pointing back to nothing ("it" is the time)
         if features["t_how_to"] and not features["t_has_role"]:
             return False  # "how do I rebase in git": a technique
         if features["t_stranger"] and not (
-            features["t_has_role"] or (features["t_refers"] and features["t_own_topic"])
+            features["t_has_role"] or (features["t_points_at"] and features["t_own_topic"])
         ):
-            return (
-                False  # "how much do nurses make?", "what day is it today": about something else, as the rules have it
-            )
+            # "how much do nurses make?", "how long does it take to get a new
+            # credit card", "what are my bills this month": about something
+            # else, as the rules have it ("it" and "this" do not point back here)
+            return False
         return not (features["t_unknown"] and not features["t_own_topic"] and not features["t_has_role"])
 
     def follow_up_candidates(self, text: str, previous: Turn, result: Result) -> list[Candidate]:
@@ -1255,6 +1259,9 @@ class Engine:
             "t_refers": float(bool(_REFERS_BACK.intersection(words) or _REFERS_TO_TOPIC.intersection(words))),
             # not weighed by the model, for `_may_pick`: refers back, not counting "it" ("what time is it?")
             "t_points_back": float(bool(_REFERS_BACK.intersection(words) or {"that", "this"}.intersection(words))),
+            # ... nor "this" ("this month"): they, those, that
+            "t_points_at": float(bool(_REFERS_BACK.intersection(words) or "that" in words)),
+            "t_means": float(_MEANS.search(said) is not None),  # what a word means
             "t_no_tokens": float(not tokens),
             "t_how_to": float(_HOW_TO.match(said) is not None),
             "t_question": float("?" in cleaned),
