@@ -478,7 +478,7 @@ oh ah um uh hmm eh basically generally usually typically simply simple short bri
 real actual exact cheers anyone question questions answer wondering curious confused help
 lately recently seriously specifically eventually properly literally technically totally whatever genuine
 genuinely sorry bit thought said supposedly wildly ish anyway anyways somehow definitely probably maybe perhaps
-biggest fundamental primary largest
+biggest fundamental primary largest list
 """.split()
 )
 # "answer", "questions" and "help" are stop words for matching; the `about`
@@ -652,6 +652,12 @@ _CHOICE = re.compile(
     rf"|{_ROLE} (?:or|vs) {_ROLE} (?:\w+ ){{0,3}}?(?:for me|right for|best for|better for|suits|fits)\b"
     # "ds or mle for a stats nerd", "DS or MLE for someone who hates meetings"
     rf"|{_ROLE} or {_ROLE} for (?:a|an|someone|somebody|people|me|my|us|introverts?|beginners?)\b"
+    # "what would you pick if you were starting today, DS or MLE", "DS or MLE, which would you go for"
+    r"|\b(?:(?:would|should|do|could) (?:you|i|we) (?:\w+ )?|(?:you|i|we) (?:had|have|got) to )"
+    r"(?:pick|choose|recommend|go for|go with)\b"
+    rf"(?: \w+){{0,8}} {_ROLE} (?:or|vs) {_ROLE}\b"
+    rf"|\b{_ROLE} (?:or|vs) {_ROLE} (?:\w+ ){{0,3}}(?:would|should) (?:you|i|we) (?:\w+ )?"
+    r"(?:pick|choose|recommend|go for|go with)\b"
 )
 # "which one is chiller, DS or MLE", "is MLE harder than DS?": how it is to
 # do the job, a choice when a role is named

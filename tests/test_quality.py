@@ -552,10 +552,27 @@ def test_one_role_becoming_the_other_is_switching(engine: Engine, text: str) -> 
         "I enjoy talking to stakeholders and I dislike infrastructure work. Data scientist or ML engineer?",
         "i kinda hate ambiguity and love shipping things, does that make me more MLE than DS",
         "I'm good at statistics but hate writing tests: DS vs MLE?",
+        # the bot's own pick, the roles named after it or before
+        "what would you pick if you were starting out now, data scientist or ML engineer?",
+        "would you go for data science or ML engineering in 2026",
+        "if you had to choose, DS or MLE?",
+        "DS or MLE, which would you pick?",
     ],
 )
 def test_asking_which_role_one_is_more_of_or_which_offer_to_take_is_choosing(engine: Engine, text: str) -> None:
     assert topic_of(engine, text) == "choosing"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("list the skills of a data scientist pls", "skills"),
+        ("can you list the tools ML engineers use?", "tools"),
+        ("list what an ML engineer does", "ml-engineer"),
+    ],
+)
+def test_list_is_how_it_is_asked_not_what(engine: Engine, text: str, topic: str) -> None:
+    assert topic_of(engine, text) == topic
 
 
 @pytest.mark.parametrize(
