@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    from .engine import Engine
     from .log import InteractionLog
     from .service import RoleDiff
 
@@ -133,6 +134,13 @@ def build_parser(with_platforms: bool = True) -> argparse.ArgumentParser:
 
     sp = sub.add_parser("explain", help="show how a question was matched (for curators)")
     sp.add_argument("question", nargs="+")
+    sp.add_argument(
+        "--after",
+        action="append",
+        default=[],
+        metavar="QUESTION",
+        help="an earlier turn of the conversation (repeat for several, in order): explain the question as a follow-up",
+    )
 
     sp = sub.add_parser("eval", help="measure answer quality on evaluation TSV files")
     sp.add_argument("files", nargs="+", type=Path)
@@ -341,6 +349,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print("decision:  builtin (empty question: the overview)")
         print(respond(engine, question).plain_text())
         return 0
+    if args.after:
+        return _explain_follow_up(engine, args.after, question)
     a = engine.analyse(question)
     print(f"tokens:    {' '.join(a.tokens) or '(none)'}")
     if a.corrected:
@@ -363,6 +373,53 @@ def cmd_explain(args: argparse.Namespace) -> int:
         )
     result = engine.decide(a)
     print(f"decision:  {type(result).__name__} {getattr(result, 'reason', '')}".rstrip())
+    return 0
+
+
+def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int:
+    """`explain --after`: the conversation so far, what the rules make of the
+    follow-up, and each candidate the follow-up model weighs."""
+    from .builtins import respond_turn
+    from .engine import ABOUT_TOPIC, Answer
+
+    def said(result: object) -> str:
+        if isinstance(result, Answer):
+            return f"Answer {result.entry.id} ({result.score:.1f})"
+        return f"Decline {getattr(result, 'reason', '')}".rstrip()
+
+    previous = None
+    for turn_text in earlier:
+        reply, turn = respond_turn(engine, turn_text, previous)
+        print(f"earlier:   {turn_text!r} -> {reply.entry_id if reply.kind == 'answer' else reply.kind}")
+        if turn is not None:
+            previous = turn
+    if previous is None:
+        print("after:     no earlier turn was answered, so the question stands alone")
+        print(f"decision:  {said(engine.match(question))}")
+        return 0
+    print(
+        f"after:     {previous.entry_id} (topic {previous.topic}; roles {' '.join(previous.roles) or '(none)'};"
+        f" tokens {' '.join(previous.tokens) or '(none)'})"
+    )
+    rules = engine.match_rules(question, previous)
+    print(f"rules:     {said(rules)}")
+    settled = isinstance(rules, Answer) and (rules.sources_only or rules.settled)
+    if engine.followups is None or previous.topic == ABOUT_TOPIC or settled:
+        print("model:     not asked (turned off, after a question about the bot, or read by a rule of its own)")
+    else:
+        pick = engine.t.follow_up_pick
+        print(f"model:     probability each candidate is right; the likeliest answers from {pick:g}")
+        readings = {
+            "rule": "the rules' pick",
+            "alone_top": "best alone",
+            "with_roles_top": "best with the roles",
+            "with_last_top": "best with the last words",
+            "last": "the last answer",
+        }
+        for p, c in engine.followups.choose(engine.follow_up_candidates(question, previous, rules)):
+            found = ", ".join(label for name, label in readings.items() if c.features.get(name))
+            print(f"  {p:5.2f}  {c.entry_id}  score {c.score:.1f}  ({found})")
+    print(f"decision:  {said(engine.match(question, previous))}")
     return 0
 
 

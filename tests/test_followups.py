@@ -154,3 +154,28 @@ def test_turned_off_the_rules_answer_alone(kb: KnowledgeBase, rules: Engine) -> 
     previous = Turn(first.entry.id, first.tokens, first.entry.topic, ("datascientist",))
     for q in ("and for ML engineers?", "is that per year?", "what's the weather in London"):
         assert rules.match(q, previous) == rules.match_rules(q, previous)
+
+
+def test_explain_after_shows_the_conversation_the_rules_and_each_candidate() -> None:
+    from tests.test_cli import run
+
+    out = run(
+        "explain",
+        "--after",
+        "do data scientists write production code?",
+        "is that more usual at small startups?",
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("earlier:   'do data scientists write production code?' -> production-code")
+    assert lines[1].startswith("after:     production-code (topic production-code")
+    assert lines[2] == "rules:     Decline low-score"
+    candidates = [line for line in lines if line.startswith("  ")]
+    assert any("production-code" in line and "the last answer" in line for line in candidates)
+    probabilities = [float(line.split()[0]) for line in candidates]
+    assert probabilities == sorted(probabilities, reverse=True) and len(probabilities) >= 2
+    assert lines[-1].startswith("decision:  Answer ")
+    # an earlier turn that was declined leaves nothing to follow
+    alone = run("explain", "--after", "what's the weather in London", "and for ML engineers?")
+    assert alone.returncode == 0, alone.stderr
+    assert "no earlier turn was answered" in alone.stdout
