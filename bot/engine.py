@@ -359,6 +359,13 @@ _HOW_DO_I = re.compile(
     rf"(?:{_HOW_MODAL} (?:i|we|one)|how to)\b"
 )
 # A follow-up asking whether the last answer holds elsewhere.
+# "is that before tax?", "are those numbers gross or net?", "is this per
+# month?": a question on the last answer itself, of a case it need not know
+_IS_THAT = re.compile(
+    rf"{_LEAD}(?:is|are|was|were) (?:that|this|those|these|they)(?: numbers?| figures?)?"
+    r" (?P<rest>(?:before|after|per|in|for|at|across|including|excluding|with|without|gross|net|pre|post|base"
+    r"|annual|annually|monthly|yearly|total|only)(?: \w+){0,4})"
+)
 _HOLDS = re.compile(
     rf"{_LEAD}(?:is|would|does|do) (?:that|this|it|they) (?:also |still |really )?"
     r"(?:be )?(?:true|the case|hold|holds|apply|applies|the same|similar|same)"
@@ -1336,6 +1343,10 @@ class Engine:
             # last answer, of a place or a case the knowledge need not know
             held = _HOLDS.fullmatch(said)
             holds = held is not None and self._holds(self.tokens(held.group("where") or "")[0], previous)
+            case = _IS_THAT.fullmatch(said) if not holds else None
+            if case is not None:
+                rest = self.tokens(case.group("rest"))[0]
+                holds = bool(rest) and self._holds(rest, previous) and not any(tok in ROLE_TOKENS for tok in rest)
             if previous.entry_id == self.index.liking_entry and _LIKING_TOLD.match(said):
                 # "what if I like both?", "and someone who loves open questions?" after how to choose
                 return self._last_answer(previous, corrected, cleaned)
