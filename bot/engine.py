@@ -262,13 +262,14 @@ _GO_ON = re.compile(
     r"(?:why|y|why not|y not|why so|why is that|how so|how come|how much|how|like what|such as|what do you mean|meaning"
     r"|explain|elaborate|go on|tell me more|more|more please|longer|longer please|in more detail|more detail"
     r"|more details|details|another one|got another one|another|any other|any others|anything else|what else"
-    r"|then what|and then|really|seriously|is that so|how does that work|in what way"
+    r"|then what|and then|really|seriously|is that so|how does that work|in what way|in practice|like in practice"
+    r"|for example|what does that look like|what would that look like"
     # "examples?" asks for instances of what was just said ("got an example?"
     # asks for the worked one, the example entry)
     r"|examples|any examples|got examples|(?:can|could) you give (?:me )?(?:an example|examples)|for instance"
     r"|(?:how often|how long)(?: (?:does|would|will|is|should|can|do) (?:it|that|this)(?: usually| typically)?"
     r"(?: take| last| happen| be done| done)?)?)"
-    r"(?: please| pls| then| too| tho| though)?"
+    r"(?: please| pls| then| too| tho| though| exactly| specifically| in practice| tbh| lol)?"
 )
 # Seniority: "and for juniors?", "at senior level?" after the pay asks the
 # last question of a level, not about the levels

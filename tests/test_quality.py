@@ -465,6 +465,9 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         # a message that only asks to go on gets the last answer's entry again
         [("do data scientists write production code?", "production-code"), ("why not?", "production-code")],
         [("do data scientists write production code?", "production-code"), ("y tho", "production-code")],
+        [("do data scientists write production code?", "production-code"), ("why not exactly", "production-code")],
+        [("what does an ML engineer do?", "ml-engineer"), ("like in practice", "ml-engineer")],
+        [("what does an ML engineer do?", "ml-engineer"), ("what does that look like?", "ml-engineer")],
         # a liking told after how to choose goes on choosing
         [("should I pick DS or MLE?", "choosing"), ("what if I like both?", "choosing")],
         [("how do I choose between DS and MLE", "choosing"), ("I really hate being on call tbh", "choosing")],
