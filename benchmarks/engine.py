@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bot.builtins import respond, respond_turn  # noqa: E402
 from bot.context import Turn  # noqa: E402
 from bot.engine import Engine, settle_heap  # noqa: E402
-from bot.evaluate import read_cases  # noqa: E402
+from bot.evaluate import read_cases, replay  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase, load_knowledge  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
@@ -67,16 +67,8 @@ def follow_up_turns(engine: Engine) -> list[tuple[str, Turn]]:
     turn the shipped engine leaves for it (blind and fresh are not used)."""
     out: list[tuple[str, Turn]] = []
     for path in sorted(DATA.glob("tune*.tsv")):
-        context: dict[str, Turn] = {}
-        for case in read_cases(path):
-            if not case.conversation:
-                continue
-            previous = context.get(case.conversation)
-            _, turn = respond_turn(engine, case.question, previous)
-            if previous is not None:
-                out.append((case.question, previous))
-            if turn is not None:
-                context[case.conversation] = turn
+        conversations = [case for case in read_cases(path) if case.conversation]
+        out += [(case.question, previous) for case, previous, _, _ in replay(engine, conversations) if previous]
     return out
 
 

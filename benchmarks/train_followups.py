@@ -33,9 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.builtins import respond_turn  # noqa: E402
-from bot.context import Turn  # noqa: E402
 from bot.engine import ABOUT_TOPIC, Answer, Engine, Thresholds  # noqa: E402
-from bot.evaluate import Case, evaluate, read_cases  # noqa: E402
+from bot.evaluate import evaluate, read_cases, replay  # noqa: E402
 from bot.followups import FEATURES, FollowUpModel  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 
@@ -61,32 +60,24 @@ def turns(engine: Engine) -> list[Turnout]:
     out: list[Turnout] = []
     files = sorted(p for p in DATA.glob("tune*.tsv") if not p.stem.startswith(REPORT_ONLY))
     for path in files:
-        context: dict[str, Turn] = {}
         cases = read_cases(path)
-        firsts: list[Turn] = []  # each conversation's first answered turn
-        asked: list[tuple[Case, Turn | None]] = []
-        for case in cases:
-            if case.conversation:
-                asked.append((case, context.get(case.conversation)))
-                reply, turn = respond_turn(engine, case.question, context.get(case.conversation))
-                if turn is not None:
-                    if case.conversation not in context:
-                        firsts.append(turn)
-                    context[case.conversation] = turn
+        asked = list(replay(engine, [case for case in cases if case.conversation]))
+        # each conversation's first answered turn
+        firsts = [turn for _, previous, _, turn in asked if previous is None and turn is not None]
         # the set's near misses and off-topic questions, each asked once as a
         # follow-up (after the conversations' first turns in turn): what a
         # follow-up must not be turned into
         strays = [c for c in cases if not c.conversation and c.kind in STRAY_KINDS]
-        if firsts:
-            asked += [(case, firsts[i % len(firsts)]) for i, case in enumerate(strays)]
-        for case, previous in asked:
-            reply, _ = respond_turn(engine, case.question, previous)
+        for i, case in enumerate(strays if firsts else []):
+            previous = firsts[i % len(firsts)]
+            asked.append((case, previous, respond_turn(engine, case.question, previous)[0], None))
+        for case, previous, reply, _ in asked:
             if previous is None or previous.topic == ABOUT_TOPIC or reply.kind not in ("answer", "decline"):
                 continue
             result = engine.match_rules(case.question, previous)
             if isinstance(result, Answer) and (result.sources_only or result.settled):
                 continue  # left be by the model
-            candidates = engine.follow_up_candidates(case.question, previous, result)
+            candidates = engine.follow_up_candidates(engine.hear(case.question), previous, result)
             rule = next(
                 (i for i, c in enumerate(candidates) if isinstance(result, Answer) and c.entry_id == result.entry.id),
                 None,

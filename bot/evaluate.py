@@ -9,13 +9,14 @@ CLINC off-topic queries) expect `none` for every row.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .builtins import respond_turn
 from .context import Turn
 from .engine import Engine
+from .reply import Reply
 
 
 class EvalFileError(Exception):
@@ -157,18 +158,25 @@ def read_cases(path: Path) -> list[Case]:
     return cases
 
 
-def evaluate(engine: Engine, cases: Iterable[Case]) -> Report:
-    """Answer every case; turns of one conversation in order, each follow-up
-    with its conversation's context, exactly as the service does."""
-    report = Report()
+def replay(engine: Engine, cases: Iterable[Case]) -> Iterator[tuple[Case, Turn | None, Reply, Turn | None]]:
+    """Answer every case as the service does: turns of one conversation in
+    order, each with its conversation's last answered turn. Yields (case,
+    the previous turn it was asked after, its reply, the turn it leaves)."""
     context: dict[str, Turn] = {}
-    seen: set[str] = set()
     for case in cases:
         previous = context.get(case.conversation) if case.conversation else None
         reply, turn = respond_turn(engine, case.question, previous)
+        if case.conversation and turn is not None:
+            context[case.conversation] = turn
+        yield case, previous, reply, turn
+
+
+def evaluate(engine: Engine, cases: Iterable[Case]) -> Report:
+    """Answer every case (`replay`) and count how."""
+    report = Report()
+    seen: set[str] = set()
+    for case, _, reply, _ in replay(engine, cases):
         if case.conversation:
-            if turn is not None:
-                context[case.conversation] = turn
             if case.conversation in seen:
                 report.follow_ups.add(id(case))
             seen.add(case.conversation)
