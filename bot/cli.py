@@ -416,7 +416,7 @@ def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int
             "with_last_top": "best with the last words",
             "last": "the last answer",
         }
-        for p, c in engine.followups.choose(engine.follow_up_candidates(question, previous, rules)):
+        for p, c in engine.followups.choose(engine.follow_up_candidates(engine.hear(question), previous, rules)):
             found = ", ".join(label for name, label in readings.items() if c.features.get(name))
             print(f"  {p:5.2f}  {c.entry_id}  score {c.score:.1f}  ({found})")
     print(f"decision:  {said(engine.match(question, previous))}")

@@ -463,6 +463,16 @@ class Score(NamedTuple):
     vote: float = 0.0  # naive-Bayes likelihood of the question's words, relative to the likeliest scored entry's
 
 
+class Heard(NamedTuple):
+    """A message as matching reads it: cleaned, its content tokens (and the
+    typos corrected on the way), and its words folded, the bot's name dropped."""
+
+    cleaned: str
+    tokens: list[str]
+    corrected: dict[str, str]
+    said: str
+
+
 @dataclass(frozen=True)
 class Analysis:
     """What the engine made of a question (for `explain`, tests and tuning)."""
@@ -1184,22 +1194,29 @@ class Engine:
         that names no role, or only a role, borrows from it (see
         `follow_up_tokens`), and its answer is chosen among its readings
         (`reconsider`)."""
+        heard = self.hear(text)
         if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:
-            return self.match_rules(text, previous)
+            return self._match_rules(heard, previous)
         _MEMO.analyses = {}
         try:
-            result = self.match_rules(text, previous)
+            result = self._match_rules(heard, previous)
             if isinstance(result, Answer) and (result.sources_only or result.settled):
                 return result
-            return self.reconsider(text, previous, result, self.followups)
+            return self.reconsider(heard, previous, result, self.followups)
         finally:
             _MEMO.analyses = None
 
-    def reconsider(self, text: str, previous: Turn, result: Result, model: FollowUpModel) -> Result:
+    def hear(self, text: str) -> Heard:
+        """A message read once, for the rules and the follow-up model both."""
+        cleaned, _ = clean_input(text)
+        tokens, corrected = self.tokens(cleaned)
+        return Heard(cleaned, tokens, corrected, " ".join(strip_vocative(fold(cleaned)).split()))
+
+    def reconsider(self, heard: Heard, previous: Turn, result: Result, model: FollowUpModel) -> Result:
         """A follow-up's answer: the likeliest of its readings' best entries
         (`follow_up_candidates`), when likely enough; else a decline that
         suggests them."""
-        ranked = model.choose(self.follow_up_candidates(text, previous, result))
+        ranked = model.choose(self.follow_up_candidates(heard, previous, result))
         if not ranked:
             return result
         p, best = ranked[0]
@@ -1237,15 +1254,14 @@ class Engine:
             return False
         return not (features["t_unknown"] and not features["t_own_topic"] and not features["t_has_role"])
 
-    def follow_up_candidates(self, text: str, previous: Turn, result: Result) -> list[Candidate]:
+    def follow_up_candidates(self, heard: Heard, previous: Turn, result: Result) -> list[Candidate]:
         """A follow-up's readings and their best entries, each with the
         features the follow-up model weighs (bot/followups.py): the message
-        alone, with the conversation's roles, with the last question's words;
-        the rules' pick (`result`) and the last answer are candidates too."""
+        (`hear`) alone, with the conversation's roles, with the last
+        question's words; the rules' pick (`result`) and the last answer are
+        candidates too."""
         idx = self.index
-        cleaned, _ = clean_input(text)
-        tokens, corrected = self.tokens(cleaned)
-        said = " ".join(strip_vocative(fold(cleaned)).split())
+        cleaned, tokens, corrected, said = heard
         words = said.split()
         alone = self.analyse_message(cleaned, tokens, corrected)
         roles = list(previous.roles) or sorted(PERSON_ROLES)
@@ -1273,7 +1289,7 @@ class Engine:
             "t_no_tokens": float(not tokens),
             "t_how_to": float(_HOW_TO.match(said) is not None),
             "t_question": float("?" in cleaned),
-            "t_of_its_own": float(self._of_its_own(said)) if words else 0.0,
+            "t_of_its_own": float(self._of_its_own(said)),
             "t_rule_answered": float(rule is not None),
             "t_alone_best": alone.scores[0].final / 100 if alone.scores else 0.0,
             "t_coverage": alone.coverage,
@@ -1328,9 +1344,10 @@ class Engine:
 
     def match_rules(self, text: str, previous: Turn | None = None) -> Result:
         """The rules' answer (`match` without the follow-up model)."""
-        cleaned, _ = clean_input(text)
-        tokens, corrected = self.tokens(cleaned)
-        said = " ".join(strip_vocative(fold(cleaned)).split())  # its words, the bot's name dropped
+        return self._match_rules(self.hear(text), previous)
+
+    def _match_rules(self, heard: Heard, previous: Turn | None) -> Result:
+        cleaned, tokens, corrected, said = heard
         if previous is not None and previous.topic != ABOUT_TOPIC and previous.tokens:
             # "why?", "like what?", and a question about "that" in everyday
             # words ("is that a good thing?", "why does that matter?"): the
