@@ -642,6 +642,7 @@ _INTENTS = [
 # roles, whatever the verb (seen on the canonical role tokens).
 _ROLE_TOKEN = r"(?:datascientist|mlengineer)"  # a role's canonical token, in a pattern over canonical words
 _ROLE = rf"(?:a |an )?{_ROLE_TOKEN}"
+_PICK = r"(?:pick|choose|recommend|go for|go with)"  # the verbs of a pick
 _CHOICE = re.compile(
     r"\b(?:should|shall|do|would) (?:i|we) (?:rather )?(?:be|become|go for|go into|pursue|choose|pick|aim for|target"
     r"|apply for|start as|get into|study|do|go|try|focus on|specialize in|specialise in) "
@@ -653,11 +654,9 @@ _CHOICE = re.compile(
     # "ds or mle for a stats nerd", "DS or MLE for someone who hates meetings"
     rf"|{_ROLE} or {_ROLE} for (?:a|an|someone|somebody|people|me|my|us|introverts?|beginners?)\b"
     # "what would you pick if you were starting today, DS or MLE", "DS or MLE, which would you go for"
-    r"|\b(?:(?:would|should|do|could) (?:you|i|we) (?:\w+ )?|(?:you|i|we) (?:had|have|got) to )"
-    r"(?:pick|choose|recommend|go for|go with)\b"
+    rf"|\b(?:(?:would|should|do|could) (?:you|i|we) (?:\w+ )?|(?:you|i|we) (?:had|have|got) to ){_PICK}\b"
     rf"(?: \w+){{0,8}} {_ROLE} (?:or|vs) {_ROLE}\b"
-    rf"|\b{_ROLE} (?:or|vs) {_ROLE} (?:\w+ ){{0,3}}(?:would|should) (?:you|i|we) (?:\w+ )?"
-    r"(?:pick|choose|recommend|go for|go with)\b"
+    rf"|\b{_ROLE} (?:or|vs) {_ROLE} (?:\w+ ){{0,3}}(?:would|should) (?:you|i|we) (?:\w+ )?{_PICK}\b"
 )
 # "which one is chiller, DS or MLE", "is MLE harder than DS?": how it is to
 # do the job, a choice when a role is named
