@@ -249,7 +249,10 @@ _HOW_TO = re.compile(
     r"^(?:(?:ok|okay|so|and|but|hmm|right|cool|also|now|then) )*"
     rf"(?:{_HOW_MODAL} (?:i|we|you|one)|how to|how is|how are"
     # ... and a task for the bot ("can you write me a github actions yaml")
-    r"|(?:can|could|would|will) (?:you|u) (?:please |pls )?(?:write|make|build|fix|generate|create|code|draft|debug))\b"
+    r"|(?:can|could|would|will) (?:you|u) (?:please |pls )?(?:write|make|build|fix|generate|create|code|draft|debug"
+    r"|review|proofread|rewrite|translate|correct)"
+    # ... or told outright ("ok then write me a cover letter")
+    r"|(?:please |pls )?(?:write|draft|generate|make|create) me)\b"
 )
 # Everyday words that name a topic outright, even in a message without a cue.
 _NAMED_TOPICS = frozenset(
@@ -258,18 +261,25 @@ _NAMED_TOPICS = frozenset(
 # A message that only asks to go on about the last answer ("why?", "how
 # much?", "like what?", "got another one?", "longer please").
 _GO_ON = re.compile(
-    r"(?:(?:ok|okay|so|and|but|hmm|wait|really|sure|cool|right|interesting|hm) )*"
+    r"(?:(?:ok|okay|so|and|but|hmm|wait|really|sure|cool|right|interesting|hm|now|lol|can you|could you) )*"
     r"(?:why|y|why not|y not|why so|why is that|how so|how come|how much|how|like what|such as|what do you mean|meaning"
     r"|explain|elaborate|go on|tell me more|more|more please|longer|longer please|in more detail|more detail"
     r"|more details|details|another one|got another one|another|any other|any others|anything else|what else"
     r"|then what|and then|really|seriously|is that so|how does that work|in what way|in practice|like in practice"
     r"|for example|what does that look like|what would that look like"
+    # the last answer said another way: "tl;dr", "in one sentence?", "eli5"
+    r"|by how much|(?:in )?(?:a|one|1|two|2|three|3|a few|few) (?:sentence|sentences|line|lines|words)"
+    r"|tl dr|tldr|tl dr version|short version|shorter|shorter version|the short version|simpler|simpler version"
+    r"|simple version|longer version|the long version|in simple terms|in simpler terms|in plain english"
+    r"|in plain words|in layman s terms|in laymans terms|in a nutshell|summary|summarise|summarize"
+    r"|summarise (?:it|that)|summarize (?:it|that)|sum (?:it|that) up|eli5|eli 5"
+    r"|(?:now )?(?:explain (?:it|that) )?like im (?:5|five)"
     # "examples?" asks for instances of what was just said ("got an example?"
     # asks for the worked one, the example entry)
     r"|examples|any examples|got examples|(?:can|could) you give (?:me )?(?:an example|examples)|for instance"
     r"|(?:how often|how long)(?: (?:does|would|will|is|should|can|do) (?:it|that|this)(?: usually| typically)?"
     r"(?: take| last| happen| be done| done)?)?)"
-    r"(?: please| pls| then| too| tho| though| exactly| specifically| in practice| tbh| lol)?"
+    r"(?: please| pls| plz| then| too| tho| though| exactly| specifically| in practice| tbh| lol| for me)?"
 )
 # Seniority: "and for juniors?", "at senior level?" after the pay asks the
 # last question of a level, not about the levels

@@ -326,6 +326,11 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
         "is it lunch time yet?",
         "ok so how do I write a Makefile for my project",
         "can you write me a terraform script for a model endpoint",
+        # ... and other tasks for the bot, asked or told
+        "can you review my python code",
+        "could you proofread my resume",
+        "ok then write me a cover letter for an ML engineer job",
+        "pls draft me an email to my manager",
         "makes sense, thanks!",
         "got it, cheers",
         # commands to an assistant: no question, so nothing to complete
@@ -468,6 +473,17 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         [("do data scientists write production code?", "production-code"), ("why not exactly", "production-code")],
         [("what does an ML engineer do?", "ml-engineer"), ("like in practice", "ml-engineer")],
         [("what does an ML engineer do?", "ml-engineer"), ("what does that look like?", "ml-engineer")],
+        # ... or said another way: shorter, simpler, longer
+        [("what's the difference between DS and MLE", "difference"), ("tl;dr", "difference")],
+        [
+            ("do data scientists write production code?", "production-code"),
+            ("ok but in one sentence?", "production-code"),
+        ],
+        [("what does an ML engineer do?", "ml-engineer"), ("now explain it like I'm 5", "ml-engineer")],
+        [("how do DS and MLE work together?", "working-together"), ("shorter version pls", "working-together")],
+        [("what is MLOps?", "mlops"), ("in plain english?", "mlops")],
+        [("who earns more, DS or MLE?", "salary"), ("by how much", "salary")],
+        [("what does an ML engineer do?", "ml-engineer"), ("can you sum it up", "ml-engineer")],
         # a liking told after how to choose goes on choosing
         [("should I pick DS or MLE?", "choosing"), ("what if I like both?", "choosing")],
         [("how do I choose between DS and MLE", "choosing"), ("I really hate being on call tbh", "choosing")],
