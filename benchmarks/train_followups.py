@@ -59,6 +59,7 @@ class Turnout:
     labels: list[bool]
     rule: int | None  # index of the rules' pick among the candidates
     decline_right: bool  # the row expects a decline
+    may_pick: list[bool]  # whether the engine lets the model pick each (`Engine._may_pick`)
 
 
 def turns(engine: Engine) -> list[Turnout]:
@@ -94,6 +95,7 @@ def turns(engine: Engine) -> list[Turnout]:
                     [engine.kb.by_id[c.entry_id].topic in case.expected for c in candidates],
                     rule,
                     "none" in case.expected,
+                    [engine._may_pick(c.features) for c in candidates],
                 )
             )
     return out
@@ -129,6 +131,8 @@ def outcome(t: Turnout, weights: list[float] | None, pick: float) -> tuple[bool,
         probs = [1.0 / (1.0 + math.exp(-sum(w * f for w, f in zip(weights, row, strict=True)))) for row in t.features]
         best = max(range(len(probs)), key=probs.__getitem__) if probs else None
         chosen = best if best is not None and probs[best] >= pick else None
+        if chosen is not None and chosen != t.rule and not t.may_pick[chosen]:
+            chosen = t.rule  # as the engine does: the rules' answer stands (`Engine.reconsider`)
     if chosen is None:
         return t.decline_right, False
     return t.labels[chosen], not t.labels[chosen]
