@@ -220,7 +220,8 @@ _QUESTION = re.compile(
 _ASKS_TOO = re.compile(
     r"^(?:(?:ok|okay|so|sorry|hm|hmm|btw|also|last one|one more|and|but) )*"
     r"(?:what|whats|wats|wich|which|who|whos|how|hows|why|when|where|wheres|is|are|do|does|can|should|would|will"
-    r"|no i mean|no i meant|i mean|i meant|explain|tell me more|i (?:like|love|hate|prefer|enjoy|dislike|d rather))\b"
+    r"|no i mean|no i meant|i mean|i meant|explain|tell me more"
+    r"|i (?:like|love|hate|prefer|enjoy|dislike|d rather|would rather))\b"
 )
 
 

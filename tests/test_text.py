@@ -80,6 +80,21 @@ def test_symbols_that_mean_something() -> None:
     assert "kubernetes" in content_tokens("k8s")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm curious what she'll be doing all day",
+        "we'd need to know what we'll be doing all day",
+        "what’d he say they'll be doing all day",
+        "I'd say it'll be doing all day",
+    ],
+)
+def test_a_contraction_is_not_read_as_another_word(text: str) -> None:
+    """ "she'll", "we'd", "I'll" are not "shell", "wed", "ill": only what is
+    done stays a content word."""
+    assert content_tokens(text) == content_tokens("doing all day")
+
+
 def test_light_stemming() -> None:
     assert content_tokens("pipelines") == content_tokens("pipeline")
     assert content_tokens("deploying models") == content_tokens("deployment model")
