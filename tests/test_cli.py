@@ -205,19 +205,26 @@ def test_eval_on_tune2() -> None:
     assert fig["parts"]["kind offtopic"]["false_answer_rate"] <= 0.10  # "good morning!" gets the overview
 
 
+_STRAYS = {"kind nearmiss": 0.05, "kind offtopic": 0.10}  # false answers allowed, by kind
+
+
 @pytest.mark.parametrize(
-    ("name", "right", "wrong", "turns"),
+    ("name", "right", "wrong", "turns", "strays"),
     [
-        ("tune3.tsv", 0.72, 0.11, 0.64),
-        ("tune4.tsv", 0.71, 0.12, 0.63),
-        ("tune6.tsv", 0.77, 0.09, 0.67),
-        ("tune7.tsv", 0.72, 0.10, 0.62),
-        ("tune8.tsv", 0.68, 0.12, 0.60),
-        ("tune9.tsv", 0.66, 0.11, 0.56),
-        ("tune10.tsv", 0.57, 0.17, 0.50),
+        ("tune3.tsv", 0.72, 0.11, 0.64, _STRAYS),
+        ("tune4.tsv", 0.71, 0.12, 0.63, _STRAYS),
+        ("tune6.tsv", 0.77, 0.09, 0.67, _STRAYS),
+        ("tune7.tsv", 0.72, 0.10, 0.62, _STRAYS),
+        ("tune8.tsv", 0.68, 0.12, 0.60, _STRAYS),
+        ("tune9.tsv", 0.66, 0.11, 0.56, _STRAYS),
+        ("tune10.tsv", 0.57, 0.17, 0.50, _STRAYS),
+        ("tune11.tsv", 0.54, 0.20, 0.50, {}),
+        ("tune12.tsv", 0.57, 0.13, 0.51, {}),
     ],
 )
-def test_eval_on_the_third_round_tuning_sets(name: str, right: float, wrong: float, turns: float) -> None:
+def test_eval_on_the_later_tuning_sets(
+    name: str, right: float, wrong: float, turns: float, strays: dict[str, float]
+) -> None:
     """tests/data/tune3.tsv and tune4.tsv: written blind by other hands in
     the third round (long posts, chat, misspellings, 60 and 70 follow-up
     conversations, near misses); tune6.tsv in the fourth (70 misspelt, 60
@@ -226,33 +233,18 @@ def test_eval_on_the_third_round_tuning_sets(name: str, right: float, wrong: flo
     near misses); tune8.tsv in the sixth (90 conversations with 44 off-topic
     turns); tune9.tsv in the seventh (90 conversations with 44 off-topic
     turns, 50 posts), tune10.tsv too (99 conversations, 20 posts, 20 near
-    misses). Each measured once before any change used it, tuned on since, so
-    regression guards; off-topic follow-ups stay declined."""
+    misses); tune11.tsv and tune12.tsv in the eighth (96 and 95
+    conversations, nothing else; follow-up turns 53.0 and 53.1 % right at
+    first), which the follow-up model is not fitted on
+    (benchmarks/train_followups.py NOT_FITTED). Each measured once before any
+    change used it, tuned on since, so regression guards; off-topic
+    follow-ups stay declined."""
     out = run("eval", "--json", str(Path(__file__).parent / "data" / name))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
     assert fig["in_scope_accuracy"] >= right
     assert fig["wrong_topic_rate"] <= wrong
     assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= turns
-    assert fig["parts"]["kind nearmiss"]["false_answer_rate"] <= 0.05
-    assert fig["parts"]["kind offtopic"]["false_answer_rate"] <= 0.10
-    assert fig["parts"]["follow-up turns"]["false_answer_rate"] <= 0.05
-
-
-@pytest.mark.parametrize(
-    ("name", "right", "wrong", "turns"), [("tune11.tsv", 0.54, 0.20, 0.50), ("tune12.tsv", 0.57, 0.13, 0.51)]
-)
-def test_eval_on_the_eighth_round_conversation_sets(name: str, right: float, wrong: float, turns: float) -> None:
-    """tests/data/tune11.tsv and tune12.tsv: 96 and 95 conversations written
-    blind in the eighth round, measured once before any change used them
-    (follow-up turns 53.0 and 53.1 % right). The rules are tuned on them
-    since; the follow-up model is not fitted on them
-    (benchmarks/train_followups.py NOT_FITTED), so they measure it on
-    conversations it never saw. Off-topic turns stay (nearly all) declined."""
-    out = run("eval", "--json", str(Path(__file__).parent / "data" / name))
-    assert out.returncode == 0, out.stderr
-    fig = json.loads(out.stdout)
-    assert fig["in_scope_accuracy"] >= right
-    assert fig["wrong_topic_rate"] <= wrong
-    assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= turns
+    for kind, most in strays.items():
+        assert fig["parts"][kind]["false_answer_rate"] <= most, kind
     assert fig["parts"]["follow-up turns"]["false_answer_rate"] <= 0.05
