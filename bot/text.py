@@ -71,10 +71,10 @@ _SYMBOLS = [
     (re.compile(r"a/b"), " ab "),
     (re.compile(r"-+>|=+>|\u2192|\u27f6"), " to "),  # "DS -> MLE"
     (re.compile(r"\$"), " dollar "),
-    # "she'll", "we'd": "she will", "we would" (not "shell", "wed"); "what'd": "what did"
+    # "she'll", "we'd", "what'd": "she will", "we would", "what would" (not "shell", "wed")
     (re.compile(r"\b(i|you|he|she|it|we|they|that|there)['\u2019]ll\b"), r"\1 will"),
     (re.compile(r"\b(i|you|he|she|it|we|they|that|there)['\u2019]d\b"), r"\1 would"),
-    (re.compile(r"\b(who|what|where|when|why|how)['\u2019]d\b"), r"\1 did"),
+    (re.compile(r"\b(who|what|where|when|why|how)['\u2019]d\b"), r"\1 would"),
     (re.compile(r"(?<=\w)['\u2019](?=\w)"), ""),  # what's -> whats
 ]
 _NON_WORD = re.compile(r"[^\w]+")

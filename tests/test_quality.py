@@ -503,6 +503,7 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         # asked for the bot's own pick: how to choose
         [("can a data scientist switch to ML engineering?", "switching"), ("would you do it?", "choosing")],
         [("is DS or MLE more in demand?", "demand"), ("what would you pick in my shoes?", "choosing")],
+        [("how much do ML engineers make", "salary"), ("what'd you pick in my shoes?", "choosing")],
         # "which one is better?" asks to choose, whatever was asked before
         [("what's the difference between DS and MLE?", "difference"), ("so which role is better?", "choosing")],
         [("got an analogy for DS vs MLE?", "analogy"), ("ok which one is better then?", "choosing")],
