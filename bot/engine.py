@@ -272,9 +272,8 @@ _GO_ON = re.compile(
     r"|by how much|(?:in )?(?:a|one|1|two|2|three|3|a few|few) (?:sentence|sentences|line|lines|words)"
     r"|tl dr|tldr|tl dr version|short version|shorter|shorter version|the short version|simpler|simpler version"
     r"|simple version|longer version|the long version|in simple terms|in simpler terms|in plain english"
-    r"|in plain words|in layman s terms|in laymans terms|in a nutshell|summary|summarise|summarize"
-    r"|summarise (?:it|that)|summarize (?:it|that)|sum (?:it|that) up|eli5|eli 5"
-    r"|(?:now )?(?:explain (?:it|that) )?like im (?:5|five)"
+    r"|in plain words|in layman s terms|in laymans terms|in a nutshell|summary|summari[sz]e(?: it| that)?"
+    r"|sum (?:it|that) up|eli5|eli 5|(?:explain (?:it|that) )?like im (?:5|five)"
     # "examples?" asks for instances of what was just said ("got an example?"
     # asks for the worked one, the example entry)
     r"|examples|any examples|got examples|(?:can|could) you give (?:me )?(?:an example|examples)|for instance"

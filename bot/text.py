@@ -73,8 +73,7 @@ _SYMBOLS = [
     (re.compile(r"\$"), " dollar "),
     # "she'll", "we'd", "what'd": "she will", "we would", "what would" (not "shell", "wed")
     (re.compile(r"\b(i|you|he|she|it|we|they|that|there)['\u2019]ll\b"), r"\1 will"),
-    (re.compile(r"\b(i|you|he|she|it|we|they|that|there)['\u2019]d\b"), r"\1 would"),
-    (re.compile(r"\b(who|what|where|when|why|how)['\u2019]d\b"), r"\1 would"),
+    (re.compile(r"\b(i|you|he|she|it|we|they|that|there|who|what|where|when|why|how)['\u2019]d\b"), r"\1 would"),
     (re.compile(r"(?<=\w)['\u2019](?=\w)"), ""),  # what's -> whats
 ]
 _NON_WORD = re.compile(r"[^\w]+")
