@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.builtins import respond_turn  # noqa: E402
 from bot.engine import ABOUT_TOPIC, Answer, Engine, Thresholds  # noqa: E402
-from bot.evaluate import evaluate, read_cases, replay  # noqa: E402
+from bot.evaluate import Case, evaluate, read_cases, replay  # noqa: E402
 from bot.followups import FEATURES, FollowUpModel  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
+from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 REPORT_ONLY = ("blind", "fresh")
@@ -151,25 +151,15 @@ def closed_loop(
         print(f"{'held out':<10} {'turns':>5} {'rules right/wrong':>18} {'model right/wrong':>18}")
     totals = [0] * 7
     for source in sources:
-        model = Engine(rules.kb)
-        weights = fit([t for t in data if t.source.split()[0] != source], l2)
-        model.followups = FollowUpModel(dict(zip(FEATURES, weights, strict=True)))
+        model = with_weights(rules.kb, fit([t for t in data if t.source.split()[0] != source], l2))
         cases = read_cases(DATA / f"{source}.tsv")
-        figures: list[int] = []
-        false: list[int] = []
-        for engine in (rules, model):
-            report = evaluate(engine, cases)
-            later = [o for o in report.outcomes if id(o.case) in report.follow_ups]
-            turns = [o for o in later if "none" not in o.case.expected]
-            figures += [sum(o.kind == "right" for o in turns), sum(o.kind == "wrong-topic" for o in turns)]
-            false.append(sum(o.kind == "false-answer" for o in later))
-        n = len(turns)
-        totals = [a + b for a, b in zip(totals, [n, *figures, *false], strict=True)]
-        rr, rw, mr, mw = figures
+        n, rr, rw, rf = follow_up_counts(rules, cases)
+        _, mr, mw, mf = follow_up_counts(model, cases)
+        totals = [a + b for a, b in zip(totals, [n, rr, rw, mr, mw, rf, mf], strict=True)]
         if show:
             print(
                 f"{source:<10} {n:>5} {rr / n:>9.1%} {rw / n:>7.1%} {mr / n:>9.1%} {mw / n:>7.1%}"
-                f"   off-topic turns answered {false[0]} -> {false[1]}"
+                f"   off-topic turns answered {rf} -> {mf}"
             )
     n, rr, rw, mr, mw, rf, mf = totals
     if show:
@@ -180,23 +170,40 @@ def closed_loop(
     return n, rr, rw, mr, mw, rf, mf
 
 
+def with_weights(kb: KnowledgeBase, weights: list[float]) -> Engine:
+    """An engine whose follow-up model has these weights."""
+    model = Engine(kb)
+    model.followups = FollowUpModel(dict(zip(FEATURES, weights, strict=True)))
+    return model
+
+
+def follow_up_counts(engine: Engine, cases: list[Case]) -> tuple[int, int, int, int]:
+    """A set asked as the service asks it, its follow-up turns counted as
+    `role-diff eval` counts them: (in-scope turns, right, wrong topic, false
+    answers on the off-topic turns)."""
+    report = evaluate(engine, cases)
+    later = [o for o in report.outcomes if id(o.case) in report.follow_ups]
+    turns = [o for o in later if "none" not in o.case.expected]
+    return (
+        len(turns),
+        sum(o.kind == "right" for o in turns),
+        sum(o.kind == "wrong-topic" for o in turns),
+        sum(o.kind == "false-answer" for o in later),
+    )
+
+
 def unseen(rules: Engine, weights: list[float]) -> None:
     """The sets kept out of the fit (`NOT_FITTED`), asked as the service
     asks them, with the rules alone and with the model fitted on all the others."""
-    model = Engine(rules.kb)
-    model.followups = FollowUpModel(dict(zip(FEATURES, weights, strict=True)))
+    model = with_weights(rules.kb, weights)
     print("sets kept out of the fit (follow-up turns; model fitted on all the tuning sets):")
     for name in NOT_FITTED:
+        cases = read_cases(DATA / f"{name}.tsv")
         line = []
         for engine in (rules, model):
-            report = evaluate(engine, read_cases(DATA / f"{name}.tsv"))
-            later = [o for o in report.outcomes if id(o.case) in report.follow_ups]
-            turns = [o for o in later if "none" not in o.case.expected]
-            right = sum(o.kind == "right" for o in turns) / len(turns)
-            wrong = sum(o.kind == "wrong-topic" for o in turns) / len(turns)
-            false = sum(o.kind == "false-answer" for o in later)
-            line.append(f"{right:>9.1%} {wrong:>7.1%}  off-topic answered {false}")
-        print(f"{name:<10} {len(turns):>5} rules {line[0]}   model {line[1]}")
+            n, right, wrong, false = follow_up_counts(engine, cases)
+            line.append(f"{right / n:>9.1%} {wrong / n:>7.1%}  off-topic answered {false}")
+        print(f"{name:<10} {n:>5} rules {line[0]}   model {line[1]}")
 
 
 def main() -> None:
