@@ -2,7 +2,8 @@
 
 Every conversation of the tuning sets in tests/data (tune*.tsv; never the
 report-only blind and fresh sets) is asked turn by turn with the rules alone
-(`Thresholds(follow_up_model=False)`). For each follow-up turn, each of its
+(`Thresholds(follow_up_model=False)`, and without the topic model's second
+opinion, which is fitted on these sets and comes after the follow-up model). For each follow-up turn, each of its
 readings' best entries is a candidate, labelled right when its topic is one
 the row expects. An L2-regularised logistic regression (Newton's method,
 numpy) is fitted on every candidate.
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.builtins import respond_turn  # noqa: E402
 from bot.engine import ABOUT_TOPIC, Answer, Engine, Thresholds  # noqa: E402
-from bot.evaluate import Case, evaluate, read_cases, replay  # noqa: E402
+from bot.evaluate import follow_up_counts, read_cases, replay  # noqa: E402
 from bot.followups import FEATURES, FollowUpModel  # noqa: E402
 from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
 
@@ -172,24 +173,9 @@ def closed_loop(
 
 def with_weights(kb: KnowledgeBase, weights: list[float]) -> Engine:
     """An engine whose follow-up model has these weights."""
-    model = Engine(kb)
+    model = Engine(kb, Thresholds(topic_model=False))
     model.followups = FollowUpModel(dict(zip(FEATURES, weights, strict=True)))
     return model
-
-
-def follow_up_counts(engine: Engine, cases: list[Case]) -> tuple[int, int, int, int]:
-    """A set asked as the service asks it, its follow-up turns counted as
-    `role-diff eval` counts them: (in-scope turns, right, wrong topic, false
-    answers on the off-topic turns)."""
-    report = evaluate(engine, cases)
-    later = [o for o in report.outcomes if id(o.case) in report.follow_ups]
-    turns = [o for o in later if "none" not in o.case.expected]
-    return (
-        len(turns),
-        sum(o.kind == "right" for o in turns),
-        sum(o.kind == "wrong-topic" for o in turns),
-        sum(o.kind == "false-answer" for o in later),
-    )
 
 
 def unseen(rules: Engine, weights: list[float]) -> None:
@@ -212,7 +198,7 @@ def main() -> None:
     ap.add_argument("--check", action="store_true", help="print the figures, write nothing")
     ap.add_argument("--quick", action="store_true", help="skip the closed-loop figures")
     args = ap.parse_args()
-    engine = Engine(load_knowledge(), Thresholds(follow_up_model=False))
+    engine = Engine(load_knowledge(), Thresholds(follow_up_model=False, topic_model=False))
     pick = Thresholds().follow_up_pick
     data = turns(engine)
     sources = sorted({t.source.split()[0] for t in data})

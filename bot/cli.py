@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    from .context import Turn
     from .engine import Engine
     from .log import InteractionLog
     from .service import RoleDiff
@@ -372,8 +373,25 @@ def cmd_explain(args: argparse.Namespace) -> int:
             f"  vote {sc.vote:4.2f}  {sc.entry_id}"
         )
     result = engine.decide(a)
-    print(f"decision:  {type(result).__name__} {getattr(result, 'reason', '')}".rstrip())
+    print(f"rules:     {type(result).__name__} {getattr(result, 'reason', '')}".rstrip())
+    _explain_topics(engine, question, None)
+    final = engine.match(question)
+    print(f"decision:  {type(final).__name__} {getattr(final, 'reason', '')}".rstrip())
     return 0
+
+
+def _explain_topics(engine: Engine, question: str, previous: Turn | None) -> None:
+    ranked = engine.topic_opinion(engine.hear(question), previous)
+    if not ranked:
+        print("topics:    the topic model is turned off")
+        return
+    t = engine.t
+    print(
+        "topics:    the topic model's probabilities: "
+        + ", ".join(f"{topic} {p:.2f}" for topic, p in ranked[:3])
+        + f"; it answers a low-score decline from {t.topic_answer:g} ({t.topic_answer_no_role:g} naming no role),"
+        f" moves an answer to its topic from {t.topic_overrule:g}"
+    )
 
 
 def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int:
@@ -419,6 +437,7 @@ def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int
         for p, c in engine.followups.choose(engine.follow_up_candidates(engine.hear(question), previous, rules)):
             found = ", ".join(label for name, label in readings.items() if c.features.get(name))
             print(f"  {p:5.2f}  {c.entry_id}  score {c.score:.1f}  ({found})")
+    _explain_topics(engine, question, previous)
     print(f"decision:  {said(engine.match(question, previous))}")
     return 0
 

@@ -77,6 +77,8 @@ from .text import (
     stem,
     strip_vocative,
 )
+from .topics import TopicModel
+from .topics import features as topic_features
 from .words import english_words
 
 
@@ -179,6 +181,17 @@ class Thresholds:
     # probability; below it, the follow-up is declined with them as suggestions.
     follow_up_model: bool = True
     follow_up_pick: float = 0.4
+    # A second opinion on the topic (bot/topics.py), asked once the rules
+    # have found a message about the domain: a message they declined for a
+    # low score is answered when the topic model is this sure of its topic
+    # (a single question naming no role: the higher figure; a follow-up: only
+    # where the follow-up model may answer, `_may_pick`), and an answer is
+    # moved to the model's topic when it is this sure of another.
+    topic_model: bool = True
+    topic_answer: float = 0.4
+    topic_answer_no_role: float = 1.01
+    topic_overrule: float = 0.4
+    topic_ungated: float = 0.6
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -425,6 +438,9 @@ _OF_ITS_OWN = re.compile(
 _COMPARES = re.compile(r"^(?:and |but |so )?(?:vs|versus|compared (?:to|with)|as opposed to|from)\b")
 # How a message that continues a conversation starts ("and data scientists?",
 # "what about MLEs?", "same for ML engineers").
+# the words of role names ("ml", "engineer", "ds"), which the topic model's
+# check of the rest of a message leaves out
+_ROLE_WORDS = frozenset(w for k, v in PHRASES.items() if v in PERSON_ROLES for w in k.split()) - STOPWORDS
 _FOLLOW_UP_CUE = re.compile(
     r"^(?:and|but|or|also|plus|so|then|what about|how about|what of|same for|same with|same question for"
     r"|same thing for|for|vs|versus|compared to|compared with|how does that compare for|what if|now for)\b"
@@ -450,6 +466,9 @@ class Answer:
     # read from the conversation by a rule of its own ("why?", "what would
     # you pick?", "what if I like both?"): the follow-up model leaves it be
     settled: bool = False
+    # the last answer kept by a rule for a case of it ("and at senior
+    # level?"): the topic model's second opinion leaves it be
+    kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -523,6 +542,11 @@ class Index:
     ) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.entry_index: dict[str, int] = {e.id: i for i, e in enumerate(self.entries)}
+        # each topic's entries, the one named after the topic first (its overview)
+        by_topic: dict[str, list[str]] = {}
+        for e in sorted(self.entries, key=lambda e: e.id != e.topic):
+            by_topic.setdefault(e.topic, []).append(e.id)
+        self.topic_entries: dict[str, tuple[str, ...]] = {t: tuple(ids) for t, ids in by_topic.items()}
         self.entry_ids: list[str] = [e.id for e in self.entries]
         self.q_text: list[str] = []
         self.q_entry: list[int] = []
@@ -788,6 +812,7 @@ class Engine:
         # changes, so neither do they; a dict's get and set are atomic).
         self._fixes: dict[str, str] = {}
         self.followups: FollowUpModel | None = default_model() if t.follow_up_model else None
+        self.topic_model: TopicModel | None = TopicModel.load() if t.topic_model else None
 
     # -- matching ----------------------------------------------------------
 
@@ -1205,16 +1230,98 @@ class Engine:
         `follow_up_tokens`), and its answer is chosen among its readings
         (`reconsider`)."""
         heard = self.hear(text)
-        if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:
-            return self._match_rules(heard, previous)
         _MEMO.analyses = {}
         try:
             result = self._match_rules(heard, previous)
+            if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:
+                return self.second_opinion(heard, previous, result, None)
             if isinstance(result, Answer) and (result.sources_only or result.settled):
                 return result
-            return self.reconsider(heard, previous, result, self.followups)
+            candidates = self.follow_up_candidates(heard, previous, result)
+            result = self.reconsider(heard, previous, result, self.followups, candidates)
+            return self.second_opinion(heard, previous, result, candidates[0].features if candidates else None)
         finally:
             _MEMO.analyses = None
+
+    def topic_features(
+        self, heard: Heard, context: Sequence[str] = (), roles: bool = True, last_topic: str = ""
+    ) -> list[str]:
+        """The topic model's features of a message (bot/topics.py): its words,
+        typos corrected, its tokens, the conversation's last tokens, and how
+        many of its tokens the knowledge does not know; with `roles` False,
+        without the words and tokens of role names."""
+        _, tokens, corrected, said = heard
+        words = [corrected.get(w, w) for w in said.split()]
+        if not roles:
+            words = [w for w in words if w not in _ROLE_WORDS]
+            tokens = [tok for tok in tokens if tok not in ROLE_TOKENS]
+        vocab = self.index.vocab
+        unknown = sum(1 for tok in tokens if tok not in vocab and tok not in ROLE_TOKENS)
+        return topic_features(words, tokens, context, unknown, last_topic)
+
+    def _off_topic_alone(self, heard: Heard) -> bool:
+        """Whether the topic model reads the message as not the knowledge's
+        once its role names and the conversation are taken away."""
+        assert self.topic_model is not None
+        return self.topic_model.probabilities(self.topic_features(heard, roles=False))[0][0] == "none"
+
+    def topic_opinion(self, heard: Heard, previous: Turn | None = None) -> list[tuple[str, float]]:
+        """The topic model's probabilities for a message (likeliest first;
+        empty when the model is off), with the conversation's last tokens."""
+        if self.topic_model is None:
+            return []
+        if previous is None:
+            return self.topic_model.probabilities(self.topic_features(heard))
+        return self.topic_model.probabilities(self.topic_features(heard, previous.tokens, last_topic=previous.topic))
+
+    def second_opinion(
+        self, heard: Heard, previous: Turn | None, result: Result, turn: Mapping[str, float] | None
+    ) -> Result:
+        """The topic model's word on the rules' (and the follow-up model's)
+        result (bot/topics.py): a low-score decline is answered, and an
+        answer moved to another topic, when the model is sure enough
+        (`Thresholds.topic_answer`, `topic_overrule`). `turn` is a
+        follow-up's features (`follow_up_candidates`), None for a question
+        read alone. Off-topic declines, the bot's own entries and answers
+        settled by a rule are left be."""
+        if self.topic_model is None:
+            return result
+        if isinstance(result, Answer):
+            if result.settled or result.sources_only or result.kept or result.entry.topic == ABOUT_TOPIC:
+                return result
+        elif result.reason != "low-score":
+            return result
+        cleaned, tokens, corrected, _ = heard
+        topic, p = self.topic_opinion(heard, previous)[0]
+        if topic == ABOUT_TOPIC or topic not in self.index.topic_entries:
+            return result  # "none" (a near miss, chat) or a topic the knowledge no longer has
+        if turn is not None and self.topic_opinion(heard)[0][0] != topic:
+            return result  # read alone, the message is about something else: the conversation made the topic
+        if self._off_topic_alone(heard):
+            # "ML engineer socks", "is that true about the moon landing?" after
+            # a salary answer: the roles and the conversation alone make the
+            # topic; context may complete a question, not make one
+            return result
+        t = self.t
+        if isinstance(result, Answer):
+            if topic == result.entry.topic or p < t.topic_overrule:
+                return result
+
+        else:
+            if p < t.topic_answer:
+                return result
+            if turn is not None and not self._may_pick(turn) and p < t.topic_ungated:
+                return result
+            if turn is None and p < t.topic_answer_no_role and not any(tok in PERSON_ROLES for tok in tokens):
+                return result
+        roles = list(previous.roles) if previous is not None and turn is not None else []
+        read = list(dict.fromkeys([*tokens, *roles]))
+        scores = self.analyse_message(cleaned, read, corrected).scores if read else []
+        entry_ids = self.index.topic_entries[topic]
+        best = next((sc.entry_id for sc in scores if sc.entry_id in entry_ids), entry_ids[0])
+        # the answer moved from is offered first among the related entries
+        second = result.entry if isinstance(result, Answer) else None
+        return Answer(self.kb.by_id[best], round(p * 100, 1), (), tokens=tuple(read), second=second)
 
     def hear(self, text: str) -> Heard:
         """A message read once, for the rules and the follow-up model both."""
@@ -1222,11 +1329,20 @@ class Engine:
         tokens, corrected = self.tokens(cleaned)
         return Heard(cleaned, tokens, corrected, " ".join(strip_vocative(fold(cleaned)).split()))
 
-    def reconsider(self, heard: Heard, previous: Turn, result: Result, model: FollowUpModel) -> Result:
+    def reconsider(
+        self,
+        heard: Heard,
+        previous: Turn,
+        result: Result,
+        model: FollowUpModel,
+        candidates: list[Candidate] | None = None,
+    ) -> Result:
         """A follow-up's answer: the likeliest of its readings' best entries
-        (`follow_up_candidates`), when likely enough; else a decline that
-        suggests them."""
-        ranked = model.choose(self.follow_up_candidates(heard, previous, result))
+        (`follow_up_candidates`, unless given), when likely enough; else a
+        decline that suggests them."""
+        if candidates is None:
+            candidates = self.follow_up_candidates(heard, previous, result)
+        ranked = model.choose(candidates)
         if not ranked:
             return result
         p, best = ranked[0]
@@ -1512,7 +1628,7 @@ class Engine:
         score = next((sc.final for sc in b.scores if sc.entry_id == previous.entry_id), None)
         if score is None or score < self.t.continuing_answer:
             return None
-        return Answer(self.kb.by_id[previous.entry_id], round(score, 1), (), tokens=previous.tokens)
+        return Answer(self.kb.by_id[previous.entry_id], round(score, 1), (), tokens=previous.tokens, kept=True)
 
     def _may_borrow(self, cleaned: str) -> bool:
         """Whether a follow-up with nothing of the last question's words may

@@ -188,6 +188,21 @@ def evaluate(engine: Engine, cases: Iterable[Case]) -> Report:
     return report
 
 
+def follow_up_counts(engine: Engine, cases: Iterable[Case]) -> tuple[int, int, int, int]:
+    """A set asked as the service asks it, its follow-up turns counted as
+    `role-diff eval` counts them: (in-scope turns, right, wrong topic, false
+    answers on the off-topic turns)."""
+    report = evaluate(engine, cases)
+    later = [o for o in report.outcomes if id(o.case) in report.follow_ups]
+    turns = [o for o in later if "none" not in o.case.expected]
+    return (
+        len(turns),
+        sum(o.kind == "right" for o in turns),
+        sum(o.kind == "wrong-topic" for o in turns),
+        sum(o.kind == "false-answer" for o in later),
+    )
+
+
 def _pct(x: object) -> str:
     return "n/a" if x is None else f"{float(x) * 100:.1f} %"  # type: ignore[arg-type]
 

@@ -38,7 +38,7 @@ def trainer() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def rules(kb: KnowledgeBase) -> Engine:
-    return Engine(kb, Thresholds(follow_up_model=False))
+    return Engine(kb, Thresholds(follow_up_model=False, topic_model=False))
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def test_a_model_keen_to_answer_still_cannot_answer_what_the_rules_keep_out(kb: 
 
 
 def test_a_doubtful_follow_up_is_declined_with_its_readings_as_suggestions(kb: KnowledgeBase) -> None:
-    doubtful = Engine(kb)
+    doubtful = Engine(kb, Thresholds(topic_model=False))
     doubtful.followups = FollowUpModel({name: (-20.0 if name == "bias" else 0.0) for name in FEATURES})
     first = doubtful.match("how much do data scientists make?")
     assert isinstance(first, Answer)

@@ -1,0 +1,179 @@
+"""The topic model (bot/topics.py): the shipped model fits the knowledge and
+the engine's tokens, loads what it saves, says clearly when its file is
+damaged, and as the engine's second opinion completes follow-ups worded
+the knowledge's own way never does, without answering what is not the
+knowledge's."""
+
+from __future__ import annotations
+
+import gzip
+import math
+from pathlib import Path
+
+import pytest
+
+from bot.builtins import respond_turn
+from bot.engine import Answer, Decline, Engine, Thresholds
+from bot.evaluate import follow_up_counts, read_cases
+from bot.knowledge import KnowledgeBase
+from bot.topics import TopicModel, features
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="module")
+def engine(kb: KnowledgeBase) -> Engine:
+    return Engine(kb)
+
+
+@pytest.fixture(scope="module")
+def without(kb: KnowledgeBase) -> Engine:
+    return Engine(kb, Thresholds(topic_model=False))
+
+
+def test_features_are_words_pairs_tokens_and_the_last_turns_tokens() -> None:
+    got = features(["how", "much", "pay"], ["salary"], ["datascientist"])
+    assert got == ["how", "much", "pay", "how much", "much pay", "K_salary", "P_datascientist"]
+    assert features([], []) == []
+
+
+def test_the_shipped_model_knows_every_topic_of_the_knowledge(engine: Engine, kb: KnowledgeBase) -> None:
+    """A topic added to the knowledge without retraining
+    (benchmarks/train_topics.py) fails here."""
+    assert engine.topic_model is not None
+    assert set(engine.topic_model.topics) == {e.topic for e in kb.entries} | {"none"}
+
+
+def test_the_shipped_model_fits_the_engines_tokens(engine: Engine, kb: KnowledgeBase) -> None:
+    """The model reads the knowledge's own phrasings as their topics, and
+    knows most of their features: a change to the engine's tokens (stems,
+    synonyms) without retraining shows here."""
+    model = engine.topic_model
+    assert model is not None
+    known = total = right = asked = 0
+    for entry in kb.entries:
+        for q in entry.questions:
+            feats = engine.topic_features(engine.hear(q))
+            total += len(feats)
+            known += sum(f in model.index for f in feats)
+            asked += 1
+            right += model.probabilities(feats)[0][0] == entry.topic
+    # (word pairs seen once are left out of the model: about an eighth)
+    assert known / total >= 0.8, f"{known / total:.1%} of the phrasings' features known"
+    assert right / asked >= 0.95, f"{right / asked:.1%} of the phrasings read as their topic"
+
+
+def test_probabilities_add_up_and_rank(engine: Engine) -> None:
+    assert engine.topic_model is not None
+    ranked = engine.topic_model.probabilities(features(["how", "much", "do", "they", "earn"], ["salary"]))
+    assert math.isclose(sum(p for _, p in ranked), 1.0, rel_tol=1e-6)
+    assert [p for _, p in ranked] == sorted((p for _, p in ranked), reverse=True)
+    assert ranked[0][0] == "salary"
+    # nothing it knows: the intercepts alone, still a distribution
+    assert math.isclose(sum(p for _, p in engine.topic_model.probabilities(["zzqx"])), 1.0, rel_tol=1e-6)
+
+
+def test_a_model_saved_loads_the_same(tmp_path: Path) -> None:
+    model = TopicModel(
+        ["pay", "none"],
+        [0.1, -0.1],
+        {"earn": 1.5, "weather": 2.0, "K_salary": 1.2},
+        {"earn": [(0, 2.0)], "weather": [(1, 3.0)], "K_salary": [(0, 1.0), (1, -0.5)]},
+    )
+    path = tmp_path / "m.json.gz"
+    model.save(path)
+    loaded = TopicModel.load(path)
+    assert loaded.topics == model.topics
+    assert loaded.weights() == model.weights()
+    for feats in (["earn"], ["weather"], ["earn", "K_salary", "weather"]):
+        for (t1, p1), (t2, p2) in zip(model.probabilities(feats), loaded.probabilities(feats), strict=True):
+            assert t1 == t2 and math.isclose(p1, p2, rel_tol=1e-6)
+    assert loaded.probabilities(["earn"])[0][0] == "pay"
+    assert loaded.probabilities(["weather"])[0][0] == "none"
+
+
+def test_a_model_that_does_not_fit_together_is_refused() -> None:
+    with pytest.raises(ValueError, match="2 topics but 1 intercepts"):
+        TopicModel(["a", "b"], [0.0], {}, {})
+    with pytest.raises(ValueError, match="weighs topic 5"):
+        TopicModel(["a"], [0.0], {"x": 1.0}, {"x": [(5, 1.0)]})
+
+
+@pytest.mark.parametrize("content", [b"not gzip at all", gzip.compress(b"{}"), gzip.compress(b'{"topics": [')])
+def test_a_damaged_model_file_names_itself_and_the_fix(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "topic_model.json.gz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"topic_model\.json\.gz.*train_topics\.py"):
+        TopicModel.load(path)
+
+
+FIRST = "what's the difference between a data scientist and an ML engineer?"
+# Follow-ups that ask for another topic in everyday words (none of them a
+# tuning set's line).
+NEW_TOPIC_FOLLOW_UPS = [
+    ("walk me through a real project with both", "example"),
+    ("which one would suit someone who loves maths", "choosing"),
+    ("do I need a degree for either", "education"),
+    ("could one of them later move into the other job", "switching"),
+    ("is there some comparison with everyday life that makes it stick", "analogy"),
+    ("so will there still be openings for them in ten years", "demand"),
+]
+
+
+@pytest.mark.parametrize(("question", "topic"), NEW_TOPIC_FOLLOW_UPS)
+def test_a_follow_up_in_everyday_words_gets_its_topic(engine: Engine, question: str, topic: str) -> None:
+    _, turn = respond_turn(engine, FIRST)
+    assert turn is not None
+    result = engine.match(question, turn)
+    assert isinstance(result, Answer), engine.topic_opinion(engine.hear(question), turn)[:3]
+    assert result.entry.topic == topic
+
+
+@pytest.mark.parametrize("name", ["tune11", "tune12"])
+def test_the_topic_model_adds_answers_the_rules_missed(engine: Engine, without: Engine, name: str) -> None:
+    """On conversations written by other people than the knowledge's
+    curator, the engine with its second opinion gets more of the follow-up
+    turns right than without it, with no more wrong, and answers no more of
+    the off-topic turns. (The shipped model was fitted on these sets, so this
+    checks that it is wired in and helps; how it does on sets it was not
+    fitted on, `benchmarks/train_topics.py` prints: leave one set out.)"""
+    cases = read_cases(DATA / f"{name}.tsv")
+    with_model = follow_up_counts(engine, cases)
+    rules = follow_up_counts(without, cases)
+    n, right, wrong, false = with_model
+    assert right >= rules[1] + n // 20, (with_model, rules)
+    assert wrong <= rules[2]
+    assert false <= rules[3]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's the weather in london tomorrow",
+        "set a timer for ten minutes",
+        "thanks, that helps a lot",
+        "when is my next pay day",
+        "how do I rebase a branch in git",
+        "what's a good recipe for banana bread",
+    ],
+)
+def test_context_and_the_topic_model_never_answer_what_is_not_ours(engine: Engine, question: str) -> None:
+    for first in (FIRST, "how much do data scientists make?", "what does an ML engineer do all day?"):
+        _, turn = respond_turn(engine, first)
+        assert isinstance(engine.match(question, turn), Decline), (first, question)
+    assert isinstance(engine.match(question), Decline), question
+
+
+def test_a_sure_topic_model_moves_the_rules_answer(engine: Engine, without: Engine) -> None:
+    """Wherever the engine's answer differs from the rules' alone, it is the
+    topic the model is sure of (at least `topic_overrule`)."""
+    questions = [q for e in engine.kb.entries for q in e.questions[:3]] + [q for q, _ in NEW_TOPIC_FOLLOW_UPS]
+    moved = 0
+    for q in questions:
+        mine, rules = engine.match(q), without.match(q)
+        if isinstance(mine, Answer) and (not isinstance(rules, Answer) or rules.entry.topic != mine.entry.topic):
+            moved += 1
+            topic, p = engine.topic_opinion(engine.hear(q))[0]
+            assert topic == mine.entry.topic, q
+            assert p >= min(engine.t.topic_overrule, engine.t.topic_answer), q
+    assert moved < len(questions) // 10
