@@ -1230,11 +1230,11 @@ class Engine:
         `follow_up_tokens`), and its answer is chosen among its readings
         (`reconsider`)."""
         heard = self.hear(text)
+        if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:
+            return self.second_opinion(heard, previous, self._match_rules(heard, previous), None)
         _MEMO.analyses = {}
         try:
             result = self._match_rules(heard, previous)
-            if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:
-                return self.second_opinion(heard, previous, result, None)
             if isinstance(result, Answer) and (result.sources_only or result.settled):
                 return result
             candidates = self.follow_up_candidates(heard, previous, result)
@@ -1295,18 +1295,10 @@ class Engine:
         topic, p = self.topic_opinion(heard, previous)[0]
         if topic == ABOUT_TOPIC or topic not in self.index.topic_entries:
             return result  # "none" (a near miss, chat) or a topic the knowledge no longer has
-        if turn is not None and self.topic_opinion(heard)[0][0] != topic:
-            return result  # read alone, the message is about something else: the conversation made the topic
-        if self._off_topic_alone(heard):
-            # "ML engineer socks", "is that true about the moon landing?" after
-            # a salary answer: the roles and the conversation alone make the
-            # topic; context may complete a question, not make one
-            return result
         t = self.t
         if isinstance(result, Answer):
             if topic == result.entry.topic or p < t.topic_overrule:
                 return result
-
         else:
             if p < t.topic_answer:
                 return result
@@ -1314,6 +1306,13 @@ class Engine:
                 return result
             if turn is None and p < t.topic_answer_no_role and not any(tok in PERSON_ROLES for tok in tokens):
                 return result
+        if turn is not None and self.topic_opinion(heard)[0][0] != topic:
+            return result  # read alone, the message is about something else: the conversation made the topic
+        if self._off_topic_alone(heard):
+            # "ML engineer socks", "is that true about the moon landing?" after
+            # a salary answer: the roles and the conversation alone make the
+            # topic; context may complete a question, not make one
+            return result
         roles = list(previous.roles) if previous is not None and turn is not None else []
         read = list(dict.fromkeys([*tokens, *roles]))
         scores = self.analyse_message(cleaned, read, corrected).scores if read else []
