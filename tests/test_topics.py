@@ -99,7 +99,11 @@ def test_a_model_that_does_not_fit_together_is_refused() -> None:
         TopicModel(["a"], [0.0], {"x": 1.0}, {"x": [(5, 1.0)]})
 
 
-@pytest.mark.parametrize("content", [b"not gzip at all", gzip.compress(b"{}"), gzip.compress(b'{"topics": [')])
+@pytest.mark.parametrize(
+    "content",
+    [b"not gzip at all", gzip.compress(b"{}", mtime=0), gzip.compress(b'{"topics": [', mtime=0)],
+    ids=["not-gzip", "no-fields", "cut-short"],
+)
 def test_a_damaged_model_file_names_itself_and_the_fix(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "topic_model.json.gz"
     path.write_bytes(content)
