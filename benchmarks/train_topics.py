@@ -5,11 +5,13 @@ and every row of the tuning sets in tests/data (never the report-only blind
 and fresh sets), labelled with the topics it expects (a row expecting two
 weighs half on each); the rows that expect a decline (near misses such as
 "how do I version my code with git", off-topic chat) are the class "none",
-and so are the lines of tests/data/offtopic.txt, so the model learns what is
-not the knowledge's. A conversation's later turns carry
-the tokens of the turn before. A multinomial logistic regression
-(scikit-learn) over TF-IDF weighted features (`Engine.topic_features`); weights under `--prune` are
-dropped, and the model is written to bot/topic_model.json.gz.
+and so are the lines of tests/data/offtopic.txt (each also after a
+knowledge phrasing, as a follow-up), so the model learns what is not the
+knowledge's. A conversation's later turns carry the tokens of the turn
+before and the topic it expects. A multinomial logistic regression
+(scikit-learn) over TF-IDF weighted features (`Engine.topic_features`);
+weights under `--prune` are dropped, and the model is written to
+bot/topic_model.json.gz.
 
 First it prints, per tuning set, how the engine does on it with the topic
 model fitted on the *other* sets (leave one set out), beside the engine
@@ -135,13 +137,15 @@ def counts(engine: Engine, cases: list[Case]) -> tuple[list[int], list[int]]:
     return single, later
 
 
-def leave_one_out(kb_data: list[Example], sets: dict[str, list[Case]], per_set: dict[str, list[Example]]) -> None:
+def leave_one_out(
+    kb_data: list[Example], sets: dict[str, list[Case]], per_set: dict[str, list[Example]], prune: float
+) -> None:
     kb = load_knowledge()
     without = Engine(kb, Thresholds(topic_model=False))
     print(f"{'held out':<11}{'single: without':>22}{'with':>14}{'follow-ups: without':>26}{'with':>14}")
     totals = [[0] * 4 for _ in range(4)]
     for name, cases in sets.items():
-        model = fit(kb_data + [e for other, ex in per_set.items() if other != name for e in ex], DEFAULT_PRUNE)
+        model = fit(kb_data + [e for other, ex in per_set.items() if other != name for e in ex], prune)
         engine = Engine(kb)
         engine.topic_model = model
         rows = [*counts(without, cases), *counts(engine, cases)]
@@ -174,7 +178,7 @@ def main() -> None:
         f" {sum(map(len, per_set.values()))} tuning rows from {len(sets)} sets"
     )
     if not args.quick:
-        leave_one_out(kb_data, sets, per_set)
+        leave_one_out(kb_data, sets, per_set, args.prune)
     if args.check:
         return
     model = fit(kb_data + [e for ex in per_set.values() for e in ex], args.prune)

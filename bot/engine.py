@@ -182,11 +182,13 @@ class Thresholds:
     follow_up_model: bool = True
     follow_up_pick: float = 0.4
     # A second opinion on the topic (bot/topics.py), asked once the rules
-    # have found a message about the domain: a message they declined for a
-    # low score is answered when the topic model is this sure of its topic
-    # (a single question naming no role: the higher figure; a follow-up: only
-    # where the follow-up model may answer, `_may_pick`), and an answer is
-    # moved to the model's topic when it is this sure of another.
+    # have found a message about the domain (`Engine.second_opinion`): a
+    # message they declined for a low score is answered when the topic model
+    # is `topic_answer` sure of its topic (a single question naming no role
+    # only from `topic_answer_no_role`, above 1: never; a follow-up where the
+    # follow-up model may answer, `_may_pick`, or from `topic_ungated`), and
+    # an answer is moved to the model's topic when it is `topic_overrule` sure
+    # of another. The answer's score is then the probability x 100.
     topic_model: bool = True
     topic_answer: float = 0.4
     topic_answer_no_role: float = 1.01
@@ -436,11 +438,11 @@ _OF_ITS_OWN = re.compile(
 )
 # A follow-up that sets a role against the one just asked about.
 _COMPARES = re.compile(r"^(?:and |but |so )?(?:vs|versus|compared (?:to|with)|as opposed to|from)\b")
+# The words of role names ("ml", "engineer", "ds"), which the topic model's
+# check of the rest of a message leaves out.
+_ROLE_WORDS = frozenset(w for k, v in PHRASES.items() if v in PERSON_ROLES for w in k.split()) - STOPWORDS
 # How a message that continues a conversation starts ("and data scientists?",
 # "what about MLEs?", "same for ML engineers").
-# the words of role names ("ml", "engineer", "ds"), which the topic model's
-# check of the rest of a message leaves out
-_ROLE_WORDS = frozenset(w for k, v in PHRASES.items() if v in PERSON_ROLES for w in k.split()) - STOPWORDS
 _FOLLOW_UP_CUE = re.compile(
     r"^(?:and|but|or|also|plus|so|then|what about|how about|what of|same for|same with|same question for"
     r"|same thing for|for|vs|versus|compared to|compared with|how does that compare for|what if|now for)\b"
