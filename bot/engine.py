@@ -1232,10 +1232,10 @@ class Engine:
         `follow_up_tokens`), and its answer is chosen among its readings
         (`reconsider`)."""
         heard = self.hear(text)
-        if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:
-            return self.second_opinion(heard, previous, self._match_rules(heard, previous), None)
-        _MEMO.analyses = {}
+        _MEMO.analyses = {}  # the topic model's pick within a topic reads the message as the rules did
         try:
+            if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:
+                return self.second_opinion(heard, previous, self._match_rules(heard, previous), None)
             result = self._match_rules(heard, previous)
             if isinstance(result, Answer) and (result.sources_only or result.settled):
                 return result
@@ -1317,9 +1317,11 @@ class Engine:
             return result
         roles = list(previous.roles) if previous is not None and turn is not None else []
         read = list(dict.fromkeys([*tokens, *roles]))
-        scores = self.analyse_message(cleaned, read, corrected).scores if read else []
         entry_ids = self.index.topic_entries[topic]
-        best = next((sc.entry_id for sc in scores if sc.entry_id in entry_ids), entry_ids[0])
+        best = entry_ids[0]
+        if len(entry_ids) > 1 and read:  # which of the topic's entries: the matcher's best of them
+            scores = self.analyse_message(cleaned, read, corrected).scores
+            best = next((sc.entry_id for sc in scores if sc.entry_id in entry_ids), best)
         # the answer moved from is offered first among the related entries
         second = result.entry if isinstance(result, Answer) else None
         return Answer(self.kb.by_id[best], round(p * 100, 1), (), tokens=tuple(read), second=second)
