@@ -1261,12 +1261,6 @@ class Engine:
         unknown = sum(1 for tok in tokens if tok not in vocab and tok not in ROLE_TOKENS)
         return topic_features(words, tokens, context, unknown, last_topic)
 
-    def _off_topic_alone(self, heard: Heard) -> bool:
-        """Whether the topic model reads the message as not the knowledge's
-        once its role names and the conversation are taken away."""
-        assert self.topic_model is not None
-        return self.topic_model.probabilities(self.topic_features(heard, roles=False))[0][0] == "none"
-
     def topic_opinion(self, heard: Heard, previous: Turn | None = None) -> list[tuple[str, float]]:
         """The topic model's probabilities for a message (likeliest first;
         empty when the model is off), with the conversation's last tokens."""
@@ -1286,7 +1280,8 @@ class Engine:
         follow-up's features (`follow_up_candidates`), None for a question
         read alone. Off-topic declines, the bot's own entries and answers
         settled by a rule are left be."""
-        if self.topic_model is None:
+        model = self.topic_model
+        if model is None:
             return result
         if isinstance(result, Answer):
             if result.settled or result.sources_only or result.kept or result.entry.topic == ABOUT_TOPIC:
@@ -1308,12 +1303,17 @@ class Engine:
                 return result
             if turn is None and p < t.topic_answer_no_role and not any(tok in PERSON_ROLES for tok in tokens):
                 return result
-        if turn is not None and self.topic_opinion(heard)[0][0] != topic:
+        alone = self.topic_features(heard)
+        if turn is not None and model.probabilities(alone)[0][0] != topic:
             return result  # read alone, the message is about something else: the conversation made the topic
-        if self._off_topic_alone(heard):
-            # "ML engineer socks", "is that true about the moon landing?" after
-            # a salary answer: the roles and the conversation alone make the
-            # topic; context may complete a question, not make one
+        # "ML engineer socks", "is that true about the moon landing?" after a
+        # salary answer: without its role names and the conversation, the
+        # message is not the knowledge's; context may complete a question, not
+        # make one. (Naming no role, that reading is `alone`, already read
+        # above or as the opinion itself, and of `topic`.)
+        bare = self.topic_features(heard, roles=False)
+        known = previous is None or turn is not None
+        if not (known and bare == alone) and model.probabilities(bare)[0][0] == "none":
             return result
         roles = list(previous.roles) if previous is not None and turn is not None else []
         read = list(dict.fromkeys([*tokens, *roles]))
