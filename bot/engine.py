@@ -197,9 +197,24 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
-# Per thread, the analyses worked out while answering one follow-up (see
-# `Engine.analyse_tokens`); None between questions.
+# Per thread, the analyses worked out while answering one message (see
+# `_memoised`); None between questions.
 _MEMO = threading.local()
+
+
+def _memoised(key: object, work: Callable[[], Analysis]) -> Analysis:
+    """An analysis worked out once within one `Engine.match`: a follow-up's
+    rules and its model, and the topic model's pick of an entry, read the
+    message the same ways. Outside a match, worked out each time."""
+    memo: dict[object, Analysis] | None = getattr(_MEMO, "analyses", None)
+    if memo is None:
+        return work()
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = work()
+    return found
+
+
 # Words of the questions asked of the bot, as characters (Index.self_chars),
 # from the supplementary private use planes; a message's words that no such
 # phrasing has get the characters after them.
@@ -966,7 +981,16 @@ class Engine:
     def analyse_message(
         self, cleaned: str, tokens: list[str], corrected: dict[str, str], leave_out: int | None = None
     ) -> Analysis:
-        """A whole message: its words, blended with its question sentences'."""
+        """A whole message: its words, blended with its question sentences'.
+        Within one `match`, worked out once (see `_memoised`)."""
+        if leave_out is not None:
+            return self._analyse_message(cleaned, tokens, corrected, leave_out)
+        key = ("message", tuple(tokens), cleaned, tuple(corrected.items()))
+        return _memoised(key, lambda: self._analyse_message(cleaned, tokens, corrected))
+
+    def _analyse_message(
+        self, cleaned: str, tokens: list[str], corrected: dict[str, str], leave_out: int | None = None
+    ) -> Analysis:
         a = self.analyse_tokens(tokens, corrected, cleaned, leave_out)
         if not a.scores:
             return a  # nothing for the views to blend into
@@ -990,16 +1014,11 @@ class Engine:
         within: frozenset[int] | None = None,
     ) -> Analysis:
         """The analysis of `tokens` (see `_analyse_tokens`). Within one `match`
-        the same reading is worked out once: a follow-up's rules and its
-        model read the message the same ways."""
-        memo: dict[object, Analysis] | None = getattr(_MEMO, "analyses", None)
-        if memo is None or leave_out is not None:
+        the same reading is worked out once (see `_memoised`)."""
+        if leave_out is not None:
             return self._analyse_tokens(tokens, corrected, cleaned, leave_out, within)
         key = (tuple(tokens), cleaned, tuple(corrected.items()), within)
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = self._analyse_tokens(tokens, corrected, cleaned, leave_out, within)
-        return found
+        return _memoised(key, lambda: self._analyse_tokens(tokens, corrected, cleaned, None, within))
 
     def _analyse_tokens(
         self,

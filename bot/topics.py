@@ -140,8 +140,9 @@ class TopicModel:
         indptr, classes, weights = self.indptr, self.classes, self.values
         for i, v in values.items():
             v /= norm
-            for k in range(indptr[i], indptr[i + 1]):
-                z[classes[k]] += weights[k] * v
+            lo, hi = indptr[i], indptr[i + 1]
+            for c, w in zip(classes[lo:hi], weights[lo:hi], strict=True):
+                z[c] += w * v
         top = max(z)
         exps = [math.exp(x - top) for x in z]
         total = sum(exps)
