@@ -1323,8 +1323,8 @@ class Engine:
             if turn is None and p < t.topic_answer_no_role and not any(tok in PERSON_ROLES for tok in tokens):
                 return result
         alone = self.topic_features(heard)
-        if turn is not None and model.probabilities(alone)[0][0] != topic:
-            return result  # read alone, the message is about something else: the conversation made the topic
+        if turn is not None and not self._ours_alone(model.probabilities(alone), topic):
+            return result  # read alone, the message is not the knowledge's: the conversation made the topic
         # "ML engineer socks", "is that true about the moon landing?" after a
         # salary answer: without its role names and the conversation, the
         # message is not the knowledge's; context may complete a question, not
@@ -1344,6 +1344,24 @@ class Engine:
         # the answer moved from is offered first among the related entries
         second = result.entry if isinstance(result, Answer) else None
         return Answer(self.kb.by_id[best], round(p * 100, 1), (), tokens=tuple(read), second=second)
+
+    @staticmethod
+    def _ours_alone(alone: list[tuple[str, float]], topic: str) -> bool:
+        """Whether a follow-up read alone (`alone`: the topic model's
+        probabilities without the conversation) is a question of ours that
+        the conversation may place in `topic`: read alone it is of `topic`,
+        or of another of the knowledge's topics ("like containers?" and "do
+        MLEs use kubernetes a lot" read as tools, after deployment) with
+        `topic` likelier than nothing. Not when it reads as nothing of ours
+        ("i would like thai food") or as about the bot ("who
+        is your job with")."""
+        first = alone[0][0]
+        if first == topic:
+            return True
+        if first in ("none", ABOUT_TOPIC):
+            return False
+        p = dict(alone)
+        return p.get(topic, 0.0) > p.get("none", 0.0)
 
     def hear(self, text: str) -> Heard:
         """A message read once, for the rules and the follow-up model both."""
