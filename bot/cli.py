@@ -372,12 +372,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
             f"  {sc.final:6.1f}  fuzz {sc.fuzz:5.1f}  overlap {sc.overlap:4.2f}  cosine {sc.cosine:4.2f}"
             f"  vote {sc.vote:4.2f}  {sc.entry_id}"
         )
-    result = engine.decide(a)
-    print(f"rules:     {type(result).__name__} {getattr(result, 'reason', '')}".rstrip())
+    print(f"rules:     {_said(engine.match_rules(question))}")
     _explain_topics(engine, question, None)
-    final = engine.match(question)
-    print(f"decision:  {type(final).__name__} {getattr(final, 'reason', '')}".rstrip())
+    print(f"decision:  {_said(engine.match(question))}")
     return 0
+
+
+def _said(result: object) -> str:
+    """A result as `explain` prints it: the entry and score, or the decline's reason."""
+    from .engine import Answer
+
+    if isinstance(result, Answer):
+        return f"Answer {result.entry.id} ({result.score:.1f})"
+    return f"Decline {getattr(result, 'reason', '')}".rstrip()
 
 
 def _explain_topics(engine: Engine, question: str, previous: Turn | None) -> None:
@@ -386,10 +393,15 @@ def _explain_topics(engine: Engine, question: str, previous: Turn | None) -> Non
         print("topics:    the topic model is turned off")
         return
     t = engine.t
+    no_role = (
+        "never a single question naming no role"
+        if t.topic_answer_no_role > 1
+        else f"{t.topic_answer_no_role:g} for a single question naming no role"
+    )
     print(
         "topics:    the topic model's probabilities: "
         + ", ".join(f"{topic} {p:.2f}" for topic, p in ranked[:3])
-        + f"; it answers a low-score decline from {t.topic_answer:g} ({t.topic_answer_no_role:g} naming no role),"
+        + f"; it answers a low-score decline from {t.topic_answer:g} ({no_role}),"
         f" moves an answer to its topic from {t.topic_overrule:g}"
     )
 
@@ -400,11 +412,6 @@ def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int
     from .builtins import respond_turn
     from .engine import ABOUT_TOPIC, Answer
 
-    def said(result: object) -> str:
-        if isinstance(result, Answer):
-            return f"Answer {result.entry.id} ({result.score:.1f})"
-        return f"Decline {getattr(result, 'reason', '')}".rstrip()
-
     previous = None
     for turn_text in earlier:
         reply, turn = respond_turn(engine, turn_text, previous)
@@ -413,14 +420,14 @@ def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int
             previous = turn
     if previous is None:
         print("after:     no earlier turn was answered, so the question stands alone")
-        print(f"decision:  {said(engine.match(question))}")
+        print(f"decision:  {_said(engine.match(question))}")
         return 0
     print(
         f"after:     {previous.entry_id} (topic {previous.topic}; roles {' '.join(previous.roles) or '(none)'};"
         f" tokens {' '.join(previous.tokens) or '(none)'})"
     )
     rules = engine.match_rules(question, previous)
-    print(f"rules:     {said(rules)}")
+    print(f"rules:     {_said(rules)}")
     settled = isinstance(rules, Answer) and (rules.sources_only or rules.settled)
     if engine.followups is None or previous.topic == ABOUT_TOPIC or settled:
         print("model:     not asked (turned off, after a question about the bot, or read by a rule of its own)")
@@ -438,7 +445,7 @@ def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int
             found = ", ".join(label for name, label in readings.items() if c.features.get(name))
             print(f"  {p:5.2f}  {c.entry_id}  score {c.score:.1f}  ({found})")
     _explain_topics(engine, question, previous)
-    print(f"decision:  {said(engine.match(question, previous))}")
+    print(f"decision:  {_said(engine.match(question, previous))}")
     return 0
 
 

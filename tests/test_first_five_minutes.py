@@ -122,6 +122,20 @@ def test_explain_empty_agrees_with_ask_empty() -> None:
     assert json.loads(asked.stdout)["answer"].startswith("Data scientist vs ML engineer, in two lines")
 
 
+def test_explain_names_the_entry_the_rules_and_the_decision_pick() -> None:
+    """`explain` says which entry answers, as `ask --json` does, and which
+    the rules alone picked (a curator compares the two lines)."""
+    question = "how much do ML engineers earn"
+    explained = run("explain", question)
+    asked = run("ask", "--json", question)
+    assert explained.returncode == 0 and asked.returncode == 0, explained.stderr + asked.stderr
+    lines = {line.split(":", 1)[0]: line for line in explained.stdout.splitlines() if ":" in line}
+    entry = json.loads(asked.stdout)["entry_id"]
+    assert lines["decision"].startswith(f"decision:  Answer {entry} ("), lines["decision"]
+    assert lines["rules"].startswith("rules:     Answer "), lines["rules"]
+    assert "never a single question naming no role" in lines["topics"]
+
+
 # -- errors that name the fix --------------------------------------------------------------------
 
 
