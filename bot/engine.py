@@ -185,15 +185,17 @@ class Thresholds:
     # have found a message about the domain (`Engine.second_opinion`): a
     # message they declined for a low score is answered when the topic model
     # is `topic_answer` sure of its topic (a single question naming no role
-    # only from `topic_answer_no_role`, above 1: never; a follow-up where the
-    # follow-up model may answer, `_may_pick`, or from `topic_ungated`), and
-    # an answer is moved to the model's topic when it is `topic_overrule` sure
-    # of another. The answer's score is then the probability x 100.
+    # only from `topic_answer_no_role`, above 1: never), and an answer is
+    # moved to the model's topic when it is `topic_overrule` sure of another;
+    # the last answer given again ("how long does that usually take?" after
+    # tools, "is that in europe?" after a PhD question) only when it is
+    # `topic_overrule_last` sure and the message read alone agrees. The
+    # answer's score is then the probability x 100.
     topic_model: bool = True
     topic_answer: float = 0.4
     topic_answer_no_role: float = 1.01
     topic_overrule: float = 0.4
-    topic_ungated: float = 0.6
+    topic_overrule_last: float = 0.5
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -1254,13 +1256,15 @@ class Engine:
         _MEMO.analyses = {}  # the topic model's pick within a topic reads the message as the rules did
         try:
             if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:
-                return self.second_opinion(heard, previous, self._match_rules(heard, previous), None)
+                return self.second_opinion(heard, previous, self._match_rules(heard, previous), False)
             result = self._match_rules(heard, previous)
             if isinstance(result, Answer) and (result.sources_only or result.settled):
+                if self._again(result, previous):
+                    return self.second_opinion(heard, previous, result, True)
                 return result
             candidates = self.follow_up_candidates(heard, previous, result)
             result = self.reconsider(heard, previous, result, self.followups, candidates)
-            return self.second_opinion(heard, previous, result, candidates[0].features if candidates else None)
+            return self.second_opinion(heard, previous, result, bool(candidates))
         finally:
             _MEMO.analyses = None
 
@@ -1289,21 +1293,23 @@ class Engine:
             return self.topic_model.probabilities(self.topic_features(heard))
         return self.topic_model.probabilities(self.topic_features(heard, previous.tokens, last_topic=previous.topic))
 
-    def second_opinion(
-        self, heard: Heard, previous: Turn | None, result: Result, turn: Mapping[str, float] | None
-    ) -> Result:
+    def second_opinion(self, heard: Heard, previous: Turn | None, result: Result, follow_up: bool) -> Result:
         """The topic model's word on the rules' (and the follow-up model's)
         result (bot/topics.py): a low-score decline is answered, and an
         answer moved to another topic, when the model is sure enough
-        (`Thresholds.topic_answer`, `topic_overrule`). `turn` is a
-        follow-up's features (`follow_up_candidates`), None for a question
-        read alone. Off-topic declines, the bot's own entries and answers
-        settled by a rule are left be."""
+        (`Thresholds.topic_answer`, `topic_overrule`, `topic_overrule_last`).
+        `follow_up`: read as a follow-up of `previous` (False: as a question
+        alone, which must name a role). Off-topic declines, the bot's own
+        entries and answers settled by a rule (but the last answer given
+        again) are left be."""
         model = self.topic_model
         if model is None:
             return result
+        again = self._again(result, previous)
         if isinstance(result, Answer):
-            if result.settled or result.sources_only or result.kept or result.entry.topic == ABOUT_TOPIC:
+            if (result.settled and not again) or result.sources_only or result.kept:
+                return result
+            if result.entry.topic == ABOUT_TOPIC:
                 return result
         elif result.reason != "low-score":
             return result
@@ -1313,28 +1319,30 @@ class Engine:
             return result  # "none" (a near miss, chat) or a topic the knowledge no longer has
         t = self.t
         if isinstance(result, Answer):
-            if topic == result.entry.topic or p < t.topic_overrule:
+            if topic == result.entry.topic or p < (t.topic_overrule_last if again else t.topic_overrule):
                 return result
         else:
             if p < t.topic_answer:
                 return result
-            if turn is not None and not self._may_pick(turn) and p < t.topic_ungated:
-                return result
-            if turn is None and p < t.topic_answer_no_role and not any(tok in PERSON_ROLES for tok in tokens):
+            if not follow_up and p < t.topic_answer_no_role and not any(tok in PERSON_ROLES for tok in tokens):
                 return result
         alone = self.topic_features(heard)
-        if turn is not None and not self._ours_alone(model.probabilities(alone), topic):
-            return result  # read alone, the message is not the knowledge's: the conversation made the topic
+        if follow_up:
+            read_alone = model.probabilities(alone)
+            if again and read_alone[0][0] != topic:
+                return result  # "why?", "is that normal?": the last answer, unless the message says what else
+            if not self._ours_alone(read_alone, topic):
+                return result  # read alone, the message is not the knowledge's: the conversation made the topic
         # "ML engineer socks", "is that true about the moon landing?" after a
         # salary answer: without its role names and the conversation, the
         # message is not the knowledge's; context may complete a question, not
         # make one. (Naming no role, that reading is `alone`, already read
         # above or as the opinion itself, and of `topic`.)
         bare = self.topic_features(heard, roles=False)
-        known = previous is None or turn is not None
+        known = previous is None or follow_up
         if not (known and bare == alone) and model.probabilities(bare)[0][0] == "none":
             return result
-        roles = list(previous.roles) if previous is not None and turn is not None else []
+        roles = list(previous.roles) if previous is not None and follow_up else []
         read = list(dict.fromkeys([*tokens, *roles]))
         entry_ids = self.index.topic_entries[topic]
         best = entry_ids[0]
@@ -1344,6 +1352,18 @@ class Engine:
         # the answer moved from is offered first among the related entries
         second = result.entry if isinstance(result, Answer) else None
         return Answer(self.kb.by_id[best], round(p * 100, 1), (), tokens=tuple(read), second=second)
+
+    @staticmethod
+    def _again(result: Result, previous: Turn | None) -> bool:
+        """Whether the rules gave the last answer again ("why?", "like
+        what?", "how long does that usually take?": `_last_answer`; "is that
+        in europe?" after a PhD question)."""
+        return (
+            isinstance(result, Answer)
+            and not result.sources_only
+            and previous is not None
+            and result.entry.id == previous.entry_id
+        )
 
     @staticmethod
     def _ours_alone(alone: list[tuple[str, float]], topic: str) -> bool:
