@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,55 @@ def test_a_sure_topic_model_moves_the_rules_answer(engine: Engine, without: Engi
             assert topic == mine.entry.topic, q
             assert p >= min(engine.t.topic_overrule, engine.t.topic_answer), q
     assert moved < len(questions) // 10
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "topic"),
+    [
+        ("what tools do ML engineers use?", "what about go or rust", "tools"),
+        ("should a startup hire a DS or an MLE?", "pros and cons of one full-stack person", "team-structure"),
+        ("what skills does an MLE need?", "kubernetes first or docker first", "tools"),
+    ],
+)
+def test_a_follow_up_the_follow_up_models_gate_keeps_out_is_answered_by_a_sure_topic_model(
+    engine: Engine, first: str, follow_up: str, topic: str
+) -> None:
+    """The follow-up model's gate (`Engine._may_pick`: a thing of its own,
+    a how-to, a word it does not know) keeps these from it; the topic model,
+    sure of the conversation's topic and reading the message alone as ours,
+    answers them."""
+    _, turn = respond_turn(engine, first)
+    assert turn is not None
+    heard = engine.hear(follow_up)
+    rules = engine.match_rules(follow_up, turn)
+    assert isinstance(rules, Decline)
+    candidates = engine.follow_up_candidates(heard, turn, rules)
+    assert candidates and not engine._may_pick(candidates[0].features)
+    answer = engine.match(follow_up, turn)
+    assert isinstance(answer, Answer) and answer.entry.topic == topic
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "topic", "moved"),
+    [
+        # the last answer again, unless the topic model is sure the message asks something else
+        ("what tools do ML engineers use?", "how long does that usually take", "switching", True),
+        ("who deploys models, DS or MLE?", "so is it a small company thing?", "team-structure", True),
+        ("DS vs MLE: what is the difference?", "is it normal that one person does both?", "team-structure", True),
+        ("what does a data scientist do?", "why?", "data-scientist", False),
+        ("what does a data scientist do?", "like what?", "data-scientist", False),
+        ("how much do ML engineers make?", "is that normal?", "salary", False),
+    ],
+)
+def test_the_last_answer_again_gives_way_only_to_a_sure_topic_model(
+    kb: KnowledgeBase, engine: Engine, first: str, follow_up: str, topic: str, moved: bool
+) -> None:
+    _, turn = respond_turn(engine, first)
+    assert turn is not None
+    answer = engine.match(follow_up, turn)
+    assert isinstance(answer, Answer) and answer.entry.topic == topic
+    # with the bar above 1 the rules' answer (the last one again) stands
+    sticky = Engine(kb, replace(engine.t, topic_overrule_last=1.01))
+    kept = sticky.match(follow_up, turn)
+    assert isinstance(kept, Answer) and kept.entry.id == turn.entry_id
+    assert (answer.entry.id != turn.entry_id) == moved
