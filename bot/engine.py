@@ -189,16 +189,24 @@ class Thresholds:
     # moved to the model's topic when it is `topic_overrule` sure of another;
     # the last answer given again ("how long does that usually take?" after
     # tools, "is that in europe?" after a PhD question) only when it is
-    # `topic_overrule_last` sure and the message read alone agrees. The
-    # answer's score is then the probability x 100.
+    # `topic_overrule_last` sure and the message read alone agrees. A
+    # follow-up the rules found off-topic or made of words the knowledge does
+    # not know ("before or after tax", "remote jobs?") is answered from
+    # `topic_answer_off_topic`, the checks of the message read alone and
+    # without roles still applying. The answer's score is then the
+    # probability x 100.
     topic_model: bool = True
     topic_answer: float = 0.4
     topic_answer_no_role: float = 1.01
     topic_overrule: float = 0.4
     topic_overrule_last: float = 0.5
+    topic_answer_off_topic: float = 0.6
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+# A follow-up the rules declined for these reasons may still be the
+# conversation's (`Engine.second_opinion`).
+_RULED_OFF_TOPIC = ("off-topic", "unknown-words")
 # Per thread, the analyses worked out while answering one message (see
 # `_memoised`); None between questions.
 _MEMO = threading.local()
@@ -1311,7 +1319,7 @@ class Engine:
                 return result
             if result.entry.topic == ABOUT_TOPIC:
                 return result
-        elif result.reason != "low-score":
+        elif result.reason != "low-score" and not (follow_up and result.reason in _RULED_OFF_TOPIC):
             return result
         cleaned, tokens, corrected, _ = heard
         topic, p = self.topic_opinion(heard, previous)[0]
@@ -1322,7 +1330,7 @@ class Engine:
             if topic == result.entry.topic or p < (t.topic_overrule_last if again else t.topic_overrule):
                 return result
         else:
-            if p < t.topic_answer:
+            if p < (t.topic_answer if result.reason == "low-score" else t.topic_answer_off_topic):
                 return result
             if not follow_up and p < t.topic_answer_no_role and not any(tok in PERSON_ROLES for tok in tokens):
                 return result

@@ -234,3 +234,31 @@ def test_the_last_answer_again_gives_way_only_to_a_sure_topic_model(
     kept = sticky.match(follow_up, turn)
     assert isinstance(kept, Answer) and kept.entry.id == turn.entry_id
     assert (answer.entry.id != turn.entry_id) == moved
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "topic"),
+    [
+        ("can a data scientist become an ML engineer?", "what do I need to learn first?", "skills"),
+        ("how do DS and MLE work together?", "what goes wrong usually?", "working-together"),
+        ("is the DS job market growing?", "remote jobs?", "demand"),
+        # off-topic to the rules, and to the topic model too
+        ("how much do data scientists make?", "what's the weather in montreal", None),
+        ("is the DS job market growing?", "remote desktop not working", None),
+    ],
+)
+def test_a_follow_up_the_rules_find_off_topic_is_answered_only_by_a_sure_topic_model(
+    kb: KnowledgeBase, engine: Engine, first: str, follow_up: str, topic: str | None
+) -> None:
+    """Everyday words only ("what goes wrong usually?") or words the
+    knowledge does not know: off-topic to the rules, the conversation's to
+    a topic model `topic_answer_off_topic` sure (with the checks of the
+    message read alone and without roles)."""
+    _, turn = respond_turn(engine, first)
+    assert turn is not None
+    rules = engine.match_rules(follow_up, turn)
+    assert isinstance(rules, Decline) and rules.reason in ("off-topic", "unknown-words")
+    answer = engine.match(follow_up, turn)
+    assert (answer.entry.topic if isinstance(answer, Answer) else None) == topic
+    strict = Engine(kb, replace(engine.t, topic_answer_off_topic=1.01))
+    assert isinstance(strict.match(follow_up, turn), Decline) or topic is None
