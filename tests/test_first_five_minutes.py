@@ -134,6 +134,8 @@ def test_explain_names_the_entry_the_rules_and_the_decision_pick() -> None:
     assert lines["decision"].startswith(f"decision:  Answer {entry} ("), lines["decision"]
     assert lines["rules"].startswith("rules:     Answer "), lines["rules"]
     assert "never a single question naming no role" in lines["topics"]
+    assert "a follow-up the rules found off-topic from 0.6" in lines["topics"]
+    assert "the last answer given again from 0.5" in lines["topics"]
 
 
 # -- errors that name the fix --------------------------------------------------------------------
