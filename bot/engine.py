@@ -1271,7 +1271,7 @@ class Engine:
                     return self.second_opinion(heard, previous, result, True)
                 return result
             candidates = self.follow_up_candidates(heard, previous, result)
-            result = self.reconsider(heard, previous, result, self.followups, candidates)
+            result = self.reconsider(result, self.followups, candidates)
             return self.second_opinion(heard, previous, result, bool(candidates))
         finally:
             _MEMO.analyses = None
@@ -1307,9 +1307,10 @@ class Engine:
         answer moved to another topic, when the model is sure enough
         (`Thresholds.topic_answer`, `topic_overrule`, `topic_overrule_last`).
         `follow_up`: read as a follow-up of `previous` (False: as a question
-        alone, which must name a role). Off-topic declines, the bot's own
-        entries and answers settled by a rule (but the last answer given
-        again) are left be."""
+        alone, which must name a role). Off-topic declines (but a
+        follow-up's, from `topic_answer_off_topic`), the bot's own entries
+        and answers settled by a rule (but the last answer given again) are
+        left be."""
         model = self.topic_model
         if model is None:
             return result
@@ -1345,7 +1346,7 @@ class Engine:
         # salary answer: without its role names and the conversation, the
         # message is not the knowledge's; context may complete a question, not
         # make one. (Naming no role, that reading is `alone`, already read
-        # above or as the opinion itself, and of `topic`.)
+        # above, and not `none`, or as the opinion itself, of `topic`.)
         bare = self.topic_features(heard, roles=False)
         known = previous is None or follow_up
         if not (known and bare == alone) and model.probabilities(bare)[0][0] == "none":
@@ -1397,19 +1398,10 @@ class Engine:
         tokens, corrected = self.tokens(cleaned)
         return Heard(cleaned, tokens, corrected, " ".join(strip_vocative(fold(cleaned)).split()))
 
-    def reconsider(
-        self,
-        heard: Heard,
-        previous: Turn,
-        result: Result,
-        model: FollowUpModel,
-        candidates: list[Candidate] | None = None,
-    ) -> Result:
+    def reconsider(self, result: Result, model: FollowUpModel, candidates: list[Candidate]) -> Result:
         """A follow-up's answer: the likeliest of its readings' best entries
-        (`follow_up_candidates`, unless given), when likely enough; else a
-        decline that suggests them."""
-        if candidates is None:
-            candidates = self.follow_up_candidates(heard, previous, result)
+        (`candidates`, from `follow_up_candidates`), when likely enough; else
+        a decline that suggests them."""
         ranked = model.choose(candidates)
         if not ranked:
             return result
