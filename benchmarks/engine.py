@@ -12,6 +12,9 @@ In one run:
      the rules alone (the model's cost), shipped and x100;
   4. the wall time of `role-diff ask "..."` as a fresh process.
 
+Latency figures are of each question's median time over PASSES passes (see
+`timed`); at x100 each pass's own p99 is printed too.
+
 Run: ./dev bench   (or .venv/bin/python benchmarks/engine.py)
 """
 
@@ -27,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from rapidfuzz import process
 
@@ -72,21 +75,41 @@ def follow_up_turns(engine: Engine) -> list[tuple[str, Turn]]:
     return out
 
 
-def timed(fn: Callable[[T], object], questions: Sequence[T]) -> tuple[float, float, float]:
-    """(p50 ms, p99 ms, questions per second)"""
+PASSES = 3  # each question timed this many times; its median time counts
+
+
+class Timing(NamedTuple):
+    p50: float  # ms, of the questions' median times
+    p99: float
+    qps: float
+    pass_p99: tuple[float, ...]  # each pass's own p99 (what one pass alone would report)
+
+
+def p99_of(times: Sequence[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def timed(fn: Callable[[T], object], questions: Sequence[T], passes: int = PASSES) -> Timing:
+    """p50 and p99 of the questions' median times, and questions per second. Each question is timed in
+    `passes` passes over the workload and its median time counts: a shared
+    machine stalls a random question now and then for a millisecond or more,
+    which in one pass lands in the p99 as often as a slow question does
+    (one pass's p99 varied 3.3-6.7 ms on the same code here). A question slow
+    every time stays slow."""
     for q in questions[:200]:  # warm up
         fn(q)
-    times: list[float] = []
+    runs: list[list[float]] = [[] for _ in questions]
     start = time.perf_counter()
-    for q in questions:
-        t0 = time.perf_counter()
-        fn(q)
-        times.append((time.perf_counter() - t0) * 1000)
+    for _ in range(passes):
+        for q, times in zip(questions, runs, strict=True):
+            t0 = time.perf_counter()
+            fn(q)
+            times.append((time.perf_counter() - t0) * 1000)
     total = time.perf_counter() - start
-    times.sort()
-    p50 = times[len(times) // 2]
-    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    return p50, p99, len(times) / total
+    medians = sorted(statistics.median(times) for times in runs)
+    pass_p99 = tuple(p99_of([times[k] for times in runs]) for k in range(passes))
+    return Timing(medians[len(medians) // 2], p99_of(medians), len(questions) * passes / total, pass_p99)
 
 
 SYLLABLES = ["ka", "lo", "mi", "ren", "tos", "vi", "zu", "bar", "den", "fel", "gor", "hin", "jup", "nex", "qua", "sil"]
@@ -123,7 +146,7 @@ def fresh_process_wall(runs: int = 7) -> list[float]:
     return times
 
 
-def row(label: str, figures: tuple[float, float, float]) -> None:
+def row(label: str, figures: Timing) -> None:
     print(f"{label:<56} {figures[0]:8.3f} {figures[1]:8.3f} {figures[2]:9.0f}")
 
 
@@ -140,7 +163,7 @@ def main() -> None:
     print(f"workload follow-ups: {len(turns)} turns")
     print()
     print(f"{'what':<56} {'p50 ms':>8} {'p99 ms':>8} {'q/s':>9}")
-    results: dict[tuple[str, int], tuple[tuple[float, float, float], tuple[float, float, float]]] = {}
+    results: dict[tuple[str, int], tuple[Timing, Timing]] = {}
     for factor in (1, 10, 100):
         grown = kb if factor == 1 else grow(kb, factor)
         t0 = time.perf_counter()
@@ -152,9 +175,10 @@ def main() -> None:
         print(f"-- knowledge {label}: {len(choices)} phrasings, index built in {build:.2f} s")
         for name, questions in workloads.items():
             # The bare baseline grows linearly (~0.5 s a query at x100): on the
-            # grown knowledge it runs on every 10th (x10) or 50th (x100) question.
+            # grown knowledge it runs on every 10th (x10) or 50th (x100)
+            # question, in one pass.
             sample = questions if factor == 1 else questions[:: 10 if factor == 10 else 50]
-            bare = timed(lambda q, c=choices: process.extractOne(q, c), sample)
+            bare = timed(lambda q, c=choices: process.extractOne(q, c), sample, 1 if factor > 1 else PASSES)
             eng = timed(lambda q, e=engine: respond(e, q), questions)
             results[(name, factor)] = (eng, bare)
             asked = "" if factor == 1 else f", {len(sample)} asked"
@@ -182,7 +206,9 @@ def main() -> None:
         eng1, bare1 = results[(name, 1)]
         target = "(target: <= 0.5x)" if name == "in-domain" else ""
         print(f"engine p99 / bare extractOne p99, {name}, shipped: {eng1[1] / bare1[1]:.2f}x {target}")
-        print(f"engine p99 at x100, {name}: {results[(name, 100)][0][1]:.3f} ms  (target: under 5 ms)")
+        at100 = results[(name, 100)][0]
+        passes = " / ".join(f"{p:.2f}" for p in at100.pass_p99)
+        print(f"engine p99 at x100, {name}: {at100.p99:.3f} ms  (target: under 5 ms; each pass alone: {passes})")
     walls = fresh_process_wall()
     print(
         f'role-diff ask "..." as a fresh process: median {statistics.median(walls) * 1000:.0f} ms, '

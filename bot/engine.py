@@ -750,6 +750,9 @@ class Index:
             self.entry_ids[liking.index(max(liking))] if liking and max(liking) >= 2 else None
         )
         self.q_sets: list[frozenset[str]] = [frozenset(text.split()) for text in self.q_text]
+        # each phrasing's tokens sorted: token-sort similarity is the plain
+        # similarity of these, sorted once here rather than at every question
+        self.q_sorted: list[str] = [" ".join(sorted(text.split())) for text in self.q_text]
         self.q_norm: list[float] = [
             math.sqrt(sum(self.idf[w] ** 2 for w in text.split())) or 1.0 for text in self.q_text
         ]
@@ -1083,8 +1086,13 @@ class Engine:
             query, texts, scorer=fuzz.token_set_ratio, processor=None, limit=None, score_cutoff=self.t.fuzz_cutoff
         )
         passing = [c for _, _, c in set_scores]
+        q_sorted = idx.q_sorted  # token-sort similarity, each side's tokens sorted once
         sort_scores = process.extract(
-            query, [texts[c] for c in passing], scorer=fuzz.token_sort_ratio, processor=None, limit=None
+            " ".join(sorted(query.split())),
+            [q_sorted[cands[c]] for c in passing],
+            scorer=fuzz.ratio,
+            processor=None,
+            limit=None,
         )
         sort_by_pos = [0.0] * len(passing)
         for _, score, pos in sort_scores:

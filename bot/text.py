@@ -529,6 +529,7 @@ move moving choose pick difference compare comparison overlap define description
 )
 
 
+@lru_cache(maxsize=65536)  # every question's words are stemmed at least twice
 def stem(word: str) -> str:
     """A deliberately light stemmer: plurals and the commonest verb endings;
     a final e goes too, so "become" meets "becoming" and "code" "coding"."""
