@@ -91,12 +91,14 @@ def p99_of(times: Sequence[float]) -> float:
 
 
 def timed(fn: Callable[[T], object], questions: Sequence[T], passes: int = PASSES) -> Timing:
-    """p50 and p99 of the questions' median times, and questions per second. Each question is timed in
-    `passes` passes over the workload and its median time counts: a shared
-    machine stalls a random question now and then for a millisecond or more,
-    which in one pass lands in the p99 as often as a slow question does
-    (one pass's p99 varied 3.3-6.7 ms on the same code here). A question slow
-    every time stays slow."""
+    """p50 and p99 of the questions' median times, and questions per second.
+
+    Each question is timed in `passes` passes over the workload and its
+    median time counts: a shared machine's speed moves from moment to moment
+    (one pass's in-domain p99 at x100 varied 2.9-6.7 ms on the same code
+    here, in CPU time as in wall time), and a slow moment lands in one
+    pass's p99 as surely as a slow question. A question slow every time
+    stays slow."""
     for q in questions[:200]:  # warm up
         fn(q)
     runs: list[list[float]] = [[] for _ in questions]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from bot.builtins import respond
 from bot.engine import Answer, Decline, Engine
 from bot.reply import Bullets, Paragraph
-from bot.text import MAX_INPUT_CHARS
+from bot.text import MAX_INPUT_CHARS, clean_input
 
 chat_words = st.sampled_from(
     [
@@ -85,3 +86,18 @@ def test_autocomplete_respects_discord_limits(engine: Engine, text: str) -> None
     assert len(choices) <= 25
     assert all(0 < len(c) <= 100 for c in choices)
     assert len(set(choices)) == len(choices)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=questions, pick=st.integers(min_value=0))
+def test_token_sort_from_sorted_phrasings_is_token_sort_similarity(engine: Engine, text: str, pick: int) -> None:
+    """The engine scores token-sort similarity as the plain similarity of
+    each side's tokens sorted (the phrasings' sorted once, in the index):
+    it must be rapidfuzz's token_sort_ratio exactly, on any question."""
+    idx = engine.index
+    tokens, _ = engine.tokens(clean_input(text)[0])
+    query = " ".join(tokens)
+    qi = pick % len(idx.q_text)
+    assert fuzz.ratio(" ".join(sorted(query.split())), idx.q_sorted[qi]) == fuzz.token_sort_ratio(
+        query, idx.q_text[qi], processor=None
+    )
