@@ -1080,16 +1080,15 @@ class Engine:
         if within is not None:
             q_entry = idx.q_entry
             cands = [c for c in cands if q_entry[c] in within]
-        texts = [idx.q_text[i] for i in cands]
+        texts = list(map(idx.q_text.__getitem__, cands))
         best_fuzz: dict[int, float] = {}
         set_scores = process.extract(
             query, texts, scorer=fuzz.token_set_ratio, processor=None, limit=None, score_cutoff=self.t.fuzz_cutoff
         )
-        passing = [c for _, _, c in set_scores]
-        q_sorted = idx.q_sorted  # token-sort similarity, each side's tokens sorted once
+        passing = [cands[c] for _, _, c in set_scores]
         sort_scores = process.extract(
             " ".join(sorted(query.split())),
-            [q_sorted[cands[c]] for c in passing],
+            list(map(idx.q_sorted.__getitem__, passing)),  # token-sort similarity, each side's tokens sorted once
             scorer=fuzz.ratio,
             processor=None,
             limit=None,
@@ -1100,8 +1099,9 @@ class Engine:
         t = self.t
         q_entry = idx.q_entry
         set_weight, sort_weight = t.set_weight, 1 - t.set_weight
-        for (_, set_score, c), sort_score in zip(set_scores, sort_by_pos, strict=True):
-            ei = q_entry[cands[c]]
+        for ei, (_, set_score, _), sort_score in zip(
+            map(q_entry.__getitem__, passing), set_scores, sort_by_pos, strict=True
+        ):
             combined = set_weight * set_score + sort_weight * sort_score
             if combined > best_fuzz.get(ei, -1.0):
                 best_fuzz[ei] = combined

@@ -77,6 +77,7 @@ class TopicModel:
         self.indptr = array("I", [0])
         self.classes = array("B")
         self.values = array("f")
+        self.rows: dict[int, tuple[tuple[int, float], ...]] = {}  # see _row
         for name in names:
             for c, w in weights.get(name, ()):
                 if not 0 <= c < len(self.topics):
@@ -84,6 +85,13 @@ class TopicModel:
                 self.classes.append(c)
                 self.values.append(w)
             self.indptr.append(len(self.values))
+
+    def _row(self, i: int) -> tuple[tuple[int, float], ...]:
+        """A feature's (topic index, weight) pairs as Python numbers, made on
+        first use (`rows`): the arrays stay compact, and the sums loop over
+        ready pairs (messages share most of their features)."""
+        lo, hi = self.indptr[i], self.indptr[i + 1]
+        return tuple(zip(self.classes[lo:hi], self.values[lo:hi], strict=True))
 
     def weights(self) -> dict[str, list[tuple[int, float]]]:
         """The non-zero weights by feature (what the constructor takes)."""
@@ -116,6 +124,7 @@ class TopicModel:
             model.intercepts = tuple(float(b) for b in data["intercepts"])
             names = data["features"].split("\n") if data["features"] else []
             model.index = {name: i for i, name in enumerate(names)}
+            model.rows = {}
             for name, code in _ARRAYS.items():
                 arr = array(code)
                 arr.frombytes(base64.b64decode(data[name]))
@@ -137,11 +146,13 @@ class TopicModel:
         values = {i: (1.0 + math.log(n)) * self.idf[i] for i, n in counts.items()}
         norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
         z = list(self.intercepts)
-        indptr, classes, weights = self.indptr, self.classes, self.values
+        rows = self.rows
         for i, v in values.items():
             v /= norm
-            lo, hi = indptr[i], indptr[i + 1]
-            for c, w in zip(classes[lo:hi], weights[lo:hi], strict=True):
+            row = rows.get(i)
+            if row is None:
+                row = rows[i] = self._row(i)
+            for c, w in row:
                 z[c] += w * v
         top = max(z)
         exps = [math.exp(x - top) for x in z]
