@@ -142,7 +142,7 @@ class TopicModel:
         """(topic, probability), likeliest first. TF-IDF as the trainer's
         vectoriser computes it (sublinear term frequency, L2-normalised)."""
         index = self.index
-        counts = Counter(i for i in (index.get(f) for f in feats) if i is not None)
+        counts = Counter(filter(None.__ne__, map(index.get, feats)))  # the features the model knows
         values = {i: (1.0 + math.log(n)) * self.idf[i] for i, n in counts.items()}
         norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
         z = list(self.intercepts)
