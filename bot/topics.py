@@ -29,10 +29,13 @@ import math
 from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import partial
 from itertools import pairwise
+from operator import is_not
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).with_name("topic_model.json.gz")
+_KNOWN = partial(is_not, None)  # a feature index, not None (a feature the model does not know)
 
 
 def features(
@@ -142,7 +145,7 @@ class TopicModel:
         """(topic, probability), likeliest first. TF-IDF as the trainer's
         vectoriser computes it (sublinear term frequency, L2-normalised)."""
         index = self.index
-        counts = Counter(filter(None.__ne__, map(index.get, feats)))  # the features the model knows
+        counts = Counter(filter(_KNOWN, map(index.get, feats)))  # the features the model knows
         values = {i: (1.0 + math.log(n)) * self.idf[i] for i, n in counts.items()}
         norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
         z = list(self.intercepts)
