@@ -42,11 +42,11 @@ from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
 DATA = ROOT / "tests" / "data"
 REPORT_ONLY = ("blind", "fresh")
 # Tuning sets kept out of the fit: conversations written blind in the eighth
-# round, on which the shipped model is measured as on sets it never saw
+# round and after, on which the shipped model is measured as on sets it never saw
 # (printed at the end). Fitted with them too, the model does about as well
 # (leave one set out over eleven sets, closed loop: 63.1 / 12.8 % against the
 # rules' 62.1 / 12.6 %), so they are worth more as a measure.
-NOT_FITTED = ("tune11", "tune12", "tune13")
+NOT_FITTED = ("tune11", "tune12", "tune13", "tune14")
 WEIGHTS = ROOT / "bot" / "followup_weights.py"
 STRAY_KINDS = ("nearmiss", "offtopic")
 DEFAULT_L2 = 5.0
