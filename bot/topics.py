@@ -35,7 +35,7 @@ from operator import is_not
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).with_name("topic_model.json.gz")
-_KNOWN = partial(is_not, None)  # a feature index, not None (a feature the model does not know)
+_KNOWN = partial(is_not, None)  # true for a feature's index, false for None (a feature the model does not know)
 
 
 def features(
@@ -91,8 +91,9 @@ class TopicModel:
 
     def _row(self, i: int) -> tuple[tuple[int, float], ...]:
         """A feature's (topic index, weight) pairs as Python numbers, made on
-        first use (`rows`): the arrays stay compact, and the sums loop over
-        ready pairs (messages share most of their features)."""
+        first use and kept in `rows` (at most one a feature): the arrays stay
+        compact, and the sums loop over ready pairs (messages share most of
+        their features)."""
         lo, hi = self.indptr[i], self.indptr[i + 1]
         return tuple(zip(self.classes[lo:hi], self.values[lo:hi], strict=True))
 
