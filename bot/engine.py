@@ -76,6 +76,7 @@ from .text import (
     self_words,
     stem,
     strip_vocative,
+    token_sort_key,
 )
 from .topics import TopicModel
 from .topics import features as topic_features
@@ -750,9 +751,8 @@ class Index:
             self.entry_ids[liking.index(max(liking))] if liking and max(liking) >= 2 else None
         )
         self.q_sets: list[frozenset[str]] = [frozenset(text.split()) for text in self.q_text]
-        # each phrasing's tokens sorted: token-sort similarity is the plain
-        # similarity of these, sorted once here rather than at every question
-        self.q_sorted: list[str] = [" ".join(sorted(text.split())) for text in self.q_text]
+        # each phrasing's token-sort key, made once here rather than at every question
+        self.q_sorted: list[str] = [token_sort_key(text) for text in self.q_text]
         self.q_norm: list[float] = [
             math.sqrt(sum(self.idf[w] ** 2 for w in text.split())) or 1.0 for text in self.q_text
         ]
@@ -1087,7 +1087,7 @@ class Engine:
         )
         passing = [cands[c] for _, _, c in set_scores]
         sort_scores = process.extract(
-            " ".join(sorted(query.split())),
+            token_sort_key(query),
             list(map(idx.q_sorted.__getitem__, passing)),  # token-sort similarity, each side's tokens sorted once
             scorer=fuzz.ratio,
             processor=None,

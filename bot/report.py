@@ -106,7 +106,7 @@ def cluster_questions(rows: Iterable[tuple[str, int, datetime | None]]) -> list[
     a cluster is named after its most frequent question."""
     from rapidfuzz import fuzz, process
 
-    from .text import question_key
+    from .text import question_key, token_sort_key
 
     clusters: list[_Cluster] = []
     by_key: dict[str, _Cluster] = {}
@@ -120,8 +120,7 @@ def cluster_questions(rows: Iterable[tuple[str, int, datetime | None]]) -> list[
         key = question_key(text) or text.casefold().strip()
         found = by_key.get(key)
         if found is None:
-            # token_sort_ratio(a, b) is ratio() of the sorted tokens: sort each key once.
-            sorted_key = " ".join(sorted(key.split()))
+            sorted_key = token_sort_key(key)  # token-sort similarity as ratio(): each key sorted once
             found = by_key.get(sorted_key)
             low, high = int(len(key) * (1 - spread)), int(len(key) / (1 - spread)) + 1
             for size in range(low, high + 1) if found is None else ():

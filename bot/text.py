@@ -871,6 +871,13 @@ def self_words(text: str, fix: WordFix | None = None) -> list[str]:
     return [_CHAT_SPELLING.get(w, w) for w in folded.split()]
 
 
+def token_sort_key(text: str) -> str:
+    """A text's whitespace-separated tokens sorted and joined: rapidfuzz's
+    token_sort_ratio of two texts is the plain ratio of their keys, so a
+    text compared often is sorted once."""
+    return " ".join(sorted(text.split()))
+
+
 def question_key(text: str) -> str:
     """What makes two phrasings 'the same question' (used by validation): the
     same content words in the same order, whatever the filler and spelling."""
