@@ -149,7 +149,7 @@ def fresh_process_wall(runs: int = 7) -> list[float]:
 
 
 def row(label: str, figures: Timing) -> None:
-    print(f"{label:<56} {figures[0]:8.3f} {figures[1]:8.3f} {figures[2]:9.0f}")
+    print(f"{label:<56} {figures.p50:8.3f} {figures.p99:8.3f} {figures.qps:9.0f}")
 
 
 def main() -> None:
@@ -201,13 +201,13 @@ def main() -> None:
             with_model, rules = results[("follow-ups", factor)]
             label = "shipped" if factor == 1 else f"x{factor}"
             print(
-                f"follow-ups p99, {label}: {with_model[1]:.3f} ms with the model, {rules[1]:.3f} ms rules alone"
-                f" ({with_model[1] / rules[1]:.1f}x)"
+                f"follow-ups p99, {label}: {with_model.p99:.3f} ms with the model, {rules.p99:.3f} ms rules alone"
+                f" ({with_model.p99 / rules.p99:.1f}x)"
             )
     for name in workloads:
         eng1, bare1 = results[(name, 1)]
         target = "(target: <= 0.5x)" if name == "in-domain" else ""
-        print(f"engine p99 / bare extractOne p99, {name}, shipped: {eng1[1] / bare1[1]:.2f}x {target}")
+        print(f"engine p99 / bare extractOne p99, {name}, shipped: {eng1.p99 / bare1.p99:.2f}x {target}")
         at100 = results[(name, 100)][0]
         passes = " / ".join(f"{p:.2f}" for p in at100.pass_p99)
         print(f"engine p99 at x100, {name}: {at100.p99:.3f} ms  (target: under 5 ms; each pass alone: {passes})")
