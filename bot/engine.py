@@ -471,7 +471,8 @@ _ROLE_WORDS = frozenset(w for k, v in PHRASES.items() if v in PERSON_ROLES for w
 # "what about MLEs?", "same for ML engineers").
 _FOLLOW_UP_CUE = re.compile(
     r"^(?:and|but|or|also|plus|so|then|what about|how about|what of|same for|same with|same question for"
-    r"|same thing for|for|vs|versus|compared to|compared with|how does that compare for|what if|now for)\b"
+    r"|same thing for|for|vs|versus|compared to|compared with|as opposed to|how does that compare for"
+    r"|what if|now for)\b"
     # "can you go deeper on the monitoring bit?", "elaborate on the versioning part"
     r"|^(?:(?:can|could|would) (?:you|u) )?(?:please )?(?:go deeper|dig deeper|go into more detail|say more"
     r"|tell me more|expand|elaborate|zoom in|more) (?:on|about|into)\b"
@@ -1604,7 +1605,11 @@ class Engine:
                     if not roles_only or (
                         self._may_borrow(cleaned) and self._own_words_fit(result.entry.id, tokens, corrected, cleaned)
                     ):
-                        return replace(result, tokens=tuple(borrowed))
+                        # "compared to an MLE?", "vs a data scientist?": the other
+                        # role set against the last answer's, and nothing else
+                        # asked; the rules' reading stands
+                        contrast = _COMPARES.match(said) is not None and all(tok in PERSON_ROLES for tok in tokens)
+                        return replace(result, tokens=tuple(borrowed), settled=result.settled or contrast)
         a = self.analyse_message(cleaned, tokens, corrected)
         result = self.decide(a)
         if isinstance(result, Answer):

@@ -262,3 +262,30 @@ def test_a_follow_up_the_rules_find_off_topic_is_answered_only_by_a_sure_topic_m
     assert (answer.entry.topic if isinstance(answer, Answer) else None) == topic
     strict = Engine(kb, replace(engine.t, topic_answer_off_topic=1.01))
     assert isinstance(strict.match(follow_up, turn), Decline) or topic is None
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "topic"),
+    [
+        ("what does a data scientist do?", "as opposed to an ML engineer?", "difference"),
+        ("what is an ML engineer?", "vs a DS?", "difference"),
+        ("what is a data scientist?", "and compared with an MLE?", "difference"),
+        ("how much do data scientists earn?", "vs ML engineers?", "salary"),
+        ("what tools does an ML engineer use?", "compared with a data scientist?", "tools"),
+    ],
+)
+def test_the_other_role_set_against_the_last_answer_is_the_rules_reading(
+    engine: Engine, first: str, follow_up: str, topic: str
+) -> None:
+    """A follow-up that only sets the other role against the last answer's
+    ("vs a DS?", "as opposed to an ML engineer?") asks the last question of
+    both roles: after a role's own entry, the difference. The topic model,
+    which reads such a message as the role it names, does not move it."""
+    _, turn = respond_turn(engine, first)
+    assert turn is not None
+    answer = engine.match(follow_up, turn)
+    assert isinstance(answer, Answer) and answer.entry.topic == topic, engine.topic_opinion(
+        engine.hear(follow_up), turn
+    )[:2]
+    if topic == "difference":
+        assert answer.settled
