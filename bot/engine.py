@@ -202,12 +202,15 @@ class Thresholds:
     topic_overrule: float = 0.4
     topic_overrule_last: float = 0.5
     topic_answer_off_topic: float = 0.6
+    topic_answer_about: float = 0.9
 
 
 DEFAULT_THRESHOLDS = Thresholds()
 # A follow-up the rules declined for these reasons may still be the
 # conversation's (`Engine.second_opinion`).
 _RULED_OFF_TOPIC = ("off-topic", "unknown-words")
+# Declines the topic model may answer with the entry about the bot, and only with it.
+_MAY_ASK_ABOUT = ("off-topic", "unknown-words", "empty", "small-talk")
 # Per thread, the analyses worked out while answering one message (see
 # `_memoised`); None between questions.
 _MEMO = threading.local()
@@ -1324,18 +1327,23 @@ class Engine:
         if model is None:
             return result
         again = self._again(result, previous)
+        about_only = False  # a decline only a reading about the bot may answer
         if isinstance(result, Answer):
             if (result.settled and not again) or result.sources_only or result.kept:
                 return result
             if result.entry.topic == ABOUT_TOPIC:
                 return result
         elif result.reason != "low-score" and not (follow_up and result.reason in _RULED_OFF_TOPIC):
-            return result
+            if result.reason not in _MAY_ASK_ABOUT:
+                return result
+            about_only = True
         cleaned, tokens, corrected, _ = heard
         topic, p = self.topic_opinion(heard, previous)[0]
-        if topic == ABOUT_TOPIC or topic not in self.index.topic_entries:
-            return result  # "none" (a near miss, chat) or a topic the knowledge no longer has
         t = self.t
+        if topic == ABOUT_TOPIC:
+            return self._about_opinion(heard, result, p, follow_up)
+        if about_only or topic not in self.index.topic_entries:
+            return result  # "none" (a near miss, chat) or a topic the knowledge no longer has
         if isinstance(result, Answer):
             if topic == result.entry.topic or p < (t.topic_overrule_last if again else t.topic_overrule):
                 return result
@@ -1370,6 +1378,26 @@ class Engine:
         # the answer moved from is offered first among the related entries
         second = result.entry if isinstance(result, Answer) else None
         return Answer(self.kb.by_id[best], round(p * 100, 1), (), tokens=tuple(read), second=second)
+
+    def _about_opinion(self, heard: Heard, result: Result, p: float, follow_up: bool) -> Result:
+        """A decline the topic model reads as asked of the bot itself ("how
+        up to date is your info", "can I trust your salary numbers"):
+        answered with the entry about the bot when the model is
+        `topic_answer_about` sure, and, in a conversation, the message read
+        alone is about the bot too (the conversation does not make it so).
+        An answer is never moved to it."""
+        entry_ids = self.index.topic_entries.get(ABOUT_TOPIC, ())
+        if isinstance(result, Answer) or not entry_ids or p < self.t.topic_answer_about:
+            return result
+        if follow_up and self.topic_model is not None:
+            if self.topic_model.probabilities(self.topic_features(heard))[0][0] != ABOUT_TOPIC:
+                return result
+        cleaned, tokens, corrected, _ = heard
+        best = entry_ids[0]
+        if len(entry_ids) > 1 and tokens:
+            scores = self.analyse_message(cleaned, tokens, corrected).scores
+            best = next((sc.entry_id for sc in scores if sc.entry_id in entry_ids), best)
+        return Answer(self.kb.by_id[best], round(p * 100, 1), (), tokens=tuple(tokens))
 
     @staticmethod
     def _again(result: Result, previous: Turn | None) -> bool:

@@ -289,3 +289,32 @@ def test_the_other_role_set_against_the_last_answer_is_the_rules_reading(
     )[:2]
     if topic == "difference":
         assert answer.settled
+
+
+@pytest.mark.parametrize(
+    ("first", "question"),
+    [
+        (None, "is your info current"),
+        (None, "are you using real sources"),
+        (None, "which topics do you know about"),
+        (None, "how current is your info"),
+        ("what does a data scientist do?", "how recent is your info"),
+    ],
+)
+def test_a_question_about_the_bot_the_rules_decline_is_answered_by_a_sure_topic_model(
+    kb: KnowledgeBase, engine: Engine, first: str | None, question: str
+) -> None:
+    """Asked of the bot in words its own entry is not asked with (small talk
+    to the rules, or too low a score), the question gets the entry about the
+    bot when the topic model is `topic_answer_about` sure; with the bar above
+    1 it is declined, as before."""
+    turn = None
+    if first is not None:
+        _, turn = respond_turn(engine, first)
+        assert turn is not None
+    answer = engine.match(question, turn)
+    assert isinstance(answer, Answer) and answer.entry.topic == "about"
+    topic, p = engine.topic_opinion(engine.hear(question), turn)[0]
+    assert topic == "about" and p >= engine.t.topic_answer_about
+    strict = Engine(kb, replace(engine.t, topic_answer_about=1.01))
+    assert isinstance(strict.match(question, turn), Decline)
