@@ -403,6 +403,7 @@ def _explain_topics(engine: Engine, question: str, previous: Turn | None) -> Non
         + ", ".join(f"{topic} {p:.2f}" for topic, p in ranked[:3])
         + f"; it answers a low-score decline from {t.topic_answer:g} ({no_role}),"
         f" a follow-up the rules found off-topic from {t.topic_answer_off_topic:g},"
+        f" a decline asked of the bot itself with the entry about the bot from {t.topic_answer_about:g},"
         f" moves an answer to its topic from {t.topic_overrule:g} (the last answer given again"
         f" from {t.topic_overrule_last:g})"
     )

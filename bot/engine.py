@@ -194,8 +194,10 @@ class Thresholds:
     # follow-up the rules found off-topic or made of words the knowledge does
     # not know ("before or after tax", "remote jobs?") is answered from
     # `topic_answer_off_topic`, the checks of the message read alone and
-    # without roles still applying. The answer's score is then the
-    # probability x 100.
+    # without roles still applying. A decline the model reads as asked of
+    # the bot itself ("is your info current") gets the entry about the bot
+    # from `topic_answer_about` (never an answer moved to it). The answer's
+    # score is then the probability x 100.
     topic_model: bool = True
     topic_answer: float = 0.4
     topic_answer_no_role: float = 1.01
@@ -1322,7 +1324,8 @@ class Engine:
         alone, which must name a role). Off-topic declines (but a
         follow-up's, from `topic_answer_off_topic`), the bot's own entries
         and answers settled by a rule (but the last answer given again) are
-        left be."""
+        left be; a decline read as asked of the bot itself, see
+        `_about_opinion`."""
         model = self.topic_model
         if model is None:
             return result
