@@ -1716,9 +1716,11 @@ class Engine:
             return None
         if any(tok not in _LEVELS and tok not in PERSON_ROLES and tok not in _EVERYDAY for tok in tokens):
             return None
-        # said as a follow-up ("and ...", "at ...", "what about ..."), not "what does senior mean"
+        # said as a follow-up ("and ...", "at ...", "what about ...", or the
+        # level and nothing else: "juniors?"), not "what does senior mean"
         lead = _LEVEL_LEAD.sub("", said)
-        if not (_FOLLOW_UP_CUE.match(lead) or _FRAGMENT.match(lead)):
+        bare = len(lead.split()) <= 2 and all(tok in _LEVELS for tok in tokens)
+        if not (_FOLLOW_UP_CUE.match(lead) or _FRAGMENT.match(lead) or bare):
             return None
         idx = self.index
         ei = idx.entry_index.get(previous.entry_id)

@@ -498,6 +498,9 @@ def test_an_entry_about_one_role_does_not_answer_the_other(engine: Engine, text:
         [("how much does an ML engineer make?", "salary"), ("and for juniors?", "salary")],
         [("is the data scientist job market growing?", "demand"), ("what about junior DS roles?", "demand")],
         [("what skills does a data scientist need?", "skills"), ("ok and at senior level?", "skills")],
+        # ... said as the level and nothing else
+        [("how much do ML engineers make?", "salary"), ("seniors?", "salary")],
+        [("what does a data scientist do all day?", "day-to-day"), ("juniors?", "day-to-day")],
         # ... and neither other people's pay nor what a word means goes on about the last answer
         [("DS vs MLE salary", "salary"), ("what about software engineers, how much do they make", None)],
         [("DS vs MLE salary", "salary"), ("what does equity even mean here", None)],
