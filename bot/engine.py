@@ -197,7 +197,9 @@ class Thresholds:
     # without roles still applying. A decline the model reads as asked of
     # the bot itself ("is your info current") gets the entry about the bot
     # from `topic_answer_about` (never an answer moved to it). The answer's
-    # score is then the probability x 100.
+    # score is then the probability x 100. An answer the model reads as
+    # nothing of ours (`none`) at least `topic_veto` sure is declined, with
+    # the entry offered.
     topic_model: bool = True
     topic_answer: float = 0.4
     topic_answer_no_role: float = 1.01
@@ -205,6 +207,7 @@ class Thresholds:
     topic_overrule_last: float = 0.5
     topic_answer_off_topic: float = 0.6
     topic_answer_about: float = 0.9
+    topic_veto: float = 0.7
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -1343,6 +1346,12 @@ class Engine:
         cleaned, tokens, corrected, _ = heard
         topic, p = self.topic_opinion(heard, previous)[0]
         t = self.t
+        if topic == "none" and isinstance(result, Answer) and not again and p >= t.topic_veto:
+            # "also is it normal to feel lost in first year lol" after a
+            # question about degrees: the words fit an entry, the model has
+            # seen such messages as nothing of ours (a word on the last
+            # answer, "is it unusual?", "that sounds odd", is the rules' call)
+            return Decline(result.score, (result.entry,), "low-score")
         if topic == ABOUT_TOPIC:
             return self._about_opinion(heard, result, p, follow_up)
         if about_only or topic not in self.index.topic_entries:
