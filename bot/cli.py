@@ -405,7 +405,7 @@ def _explain_topics(engine: Engine, question: str, previous: Turn | None) -> Non
         f" a follow-up the rules found off-topic from {t.topic_answer_off_topic:g},"
         f" a decline asked of the bot itself with the entry about the bot from {t.topic_answer_about:g},"
         f" moves an answer to its topic from {t.topic_overrule:g} (the last answer given again"
-        f" from {t.topic_overrule_last:g})"
+        f" from {t.topic_overrule_last:g}), declines an answer it reads as none from {t.topic_veto:g}"
     )
 
 

@@ -137,6 +137,7 @@ def test_explain_names_the_entry_the_rules_and_the_decision_pick() -> None:
     assert "a follow-up the rules found off-topic from 0.6" in lines["topics"]
     assert "a decline asked of the bot itself with the entry about the bot from 0.9" in lines["topics"]
     assert "the last answer given again from 0.5" in lines["topics"]
+    assert "declines an answer it reads as none from 0.7" in lines["topics"]
 
 
 # -- errors that name the fix --------------------------------------------------------------------

@@ -318,3 +318,33 @@ def test_a_question_about_the_bot_the_rules_decline_is_answered_by_a_sure_topic_
     assert topic == "about" and p >= engine.t.topic_answer_about
     strict = Engine(kb, replace(engine.t, topic_answer_about=1.01))
     assert isinstance(strict.match(question, turn), Decline)
+
+
+@pytest.mark.parametrize(
+    ("first", "question"),
+    [
+        (None, "write me a cover letter for an MLE job"),
+        ("what does an ML engineer do?", "do you know a good python course"),
+        ("what does an ML engineer do?", "can you make me a poster for it"),
+        ("how much do data scientists make?", "know any good book on design patterns?"),
+    ],
+)
+def test_an_answer_the_topic_model_reads_as_nothing_of_ours_is_declined(
+    kb: KnowledgeBase, engine: Engine, first: str | None, question: str
+) -> None:
+    """A task for the bot or a recommendation asked of it ("know any good
+    book on ...") shares words with an entry, and the rules would answer it;
+    the topic model, `topic_veto` sure it is nothing of ours, declines it,
+    offering the entry. With the bar above 1 the rules' answer stands."""
+    turn = None
+    if first is not None:
+        _, turn = respond_turn(engine, first)
+        assert turn is not None
+    declined = engine.match(question, turn)
+    assert isinstance(declined, Decline)
+    topic, p = engine.topic_opinion(engine.hear(question), turn)[0]
+    assert topic == "none" and p >= engine.t.topic_veto
+    lenient = Engine(kb, replace(engine.t, topic_veto=1.01))
+    answered = lenient.match(question, turn)
+    assert isinstance(answered, Answer)
+    assert declined.suggestions and declined.suggestions[0].id == answered.entry.id
