@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.builtins import respond_turn
+from bot.context import Turn
 from bot.engine import Answer, Decline, Engine, Thresholds
 from bot.evaluate import follow_up_counts, read_cases
 from bot.knowledge import KnowledgeBase
@@ -110,6 +111,15 @@ def test_a_damaged_model_file_names_itself_and_the_fix(tmp_path: Path, content: 
     path.write_bytes(content)
     with pytest.raises(ValueError, match=r"topic_model\.json\.gz.*train_topics\.py"):
         TopicModel.load(path)
+
+
+def _turn_after(engine: Engine, first: str | None) -> Turn | None:
+    """The conversation's turn once `first` is answered (None: no conversation)."""
+    if first is None:
+        return None
+    _, turn = respond_turn(engine, first)
+    assert turn is not None
+    return turn
 
 
 FIRST = "what's the difference between a data scientist and an ML engineer?"
@@ -308,10 +318,7 @@ def test_a_question_about_the_bot_the_rules_decline_is_answered_by_a_sure_topic_
     to the rules, or too low a score), the question gets the entry about the
     bot when the topic model is `topic_answer_about` sure; with the bar above
     1 it is declined, as before."""
-    turn = None
-    if first is not None:
-        _, turn = respond_turn(engine, first)
-        assert turn is not None
+    turn = _turn_after(engine, first)
     answer = engine.match(question, turn)
     assert isinstance(answer, Answer) and answer.entry.topic == "about"
     topic, p = engine.topic_opinion(engine.hear(question), turn)[0]
@@ -336,10 +343,7 @@ def test_an_answer_the_topic_model_reads_as_nothing_of_ours_is_declined(
     book on ...") shares words with an entry, and the rules would answer it;
     the topic model, `topic_veto` sure it is nothing of ours, declines it,
     offering the entry. With the bar above 1 the rules' answer stands."""
-    turn = None
-    if first is not None:
-        _, turn = respond_turn(engine, first)
-        assert turn is not None
+    turn = _turn_after(engine, first)
     declined = engine.match(question, turn)
     assert isinstance(declined, Decline)
     topic, p = engine.topic_opinion(engine.hear(question), turn)[0]
