@@ -512,7 +512,7 @@ class Answer:
 class Decline:
     score: float
     suggestions: tuple[Entry, ...]
-    reason: str  # "empty", "unknown-words", "off-topic", "low-score", "small-talk"
+    reason: str  # "empty", "unknown-words", "off-topic", "low-score", "small-talk", "not-ours" (topic_veto)
 
 
 Result = Answer | Decline
@@ -1351,7 +1351,7 @@ class Engine:
             # question about degrees: the words fit an entry, the model has
             # seen such messages as nothing of ours (a word on the last
             # answer, "is it unusual?", "that sounds odd", is the rules' call)
-            return Decline(result.score, (result.entry,), "low-score")
+            return Decline(result.score, (result.entry,), "not-ours")
         if topic == ABOUT_TOPIC:
             return self._about_opinion(heard, result, p, follow_up)
         if about_only or topic not in self.index.topic_entries:

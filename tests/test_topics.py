@@ -345,7 +345,7 @@ def test_an_answer_the_topic_model_reads_as_nothing_of_ours_is_declined(
     offering the entry. With the bar above 1 the rules' answer stands."""
     turn = _turn_after(engine, first)
     declined = engine.match(question, turn)
-    assert isinstance(declined, Decline)
+    assert isinstance(declined, Decline) and declined.reason == "not-ours"
     topic, p = engine.topic_opinion(engine.hear(question), turn)[0]
     assert topic == "none" and p >= engine.t.topic_veto
     lenient = Engine(kb, replace(engine.t, topic_veto=1.01))
