@@ -208,6 +208,7 @@ class Thresholds:
     topic_answer_off_topic: float = 0.6
     topic_answer_about: float = 0.9
     topic_veto: float = 0.7
+    topic_veto_fuzz: float = 95.0  # ... not when the message is one of the entry's phrasings nearly word for word
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -1346,11 +1347,21 @@ class Engine:
         cleaned, tokens, corrected, _ = heard
         topic, p = self.topic_opinion(heard, previous)[0]
         t = self.t
-        if topic == "none" and isinstance(result, Answer) and not again and p >= t.topic_veto:
+        if (
+            topic == "none"
+            and isinstance(result, Answer)
+            and not again
+            and p >= t.topic_veto
+            and result.entry.topic in model.topics
+            and not self._asked_as_phrased(heard, result.entry.id)
+        ):
             # "also is it normal to feel lost in first year lol" after a
             # question about degrees: the words fit an entry, the model has
             # seen such messages as nothing of ours (a word on the last
-            # answer, "is it unusual?", "that sounds odd", is the rules' call)
+            # answer, "is it unusual?", "that sounds odd", is the rules' call;
+            # an entry of a topic the model was not fitted on, or a message
+            # asked nearly word for word as a phrasing, such as one a curator
+            # just added, is the knowledge's call)
             return Decline(result.score, (result.entry,), "not-ours")
         if topic == ABOUT_TOPIC:
             return self._about_opinion(heard, result, p, follow_up)
@@ -1390,6 +1401,16 @@ class Engine:
         # the answer moved from is offered first among the related entries
         second = result.entry if isinstance(result, Answer) else None
         return Answer(self.kb.by_id[best], round(p * 100, 1), (), tokens=tuple(read), second=second)
+
+    def _asked_as_phrased(self, heard: Heard, entry_id: str) -> bool:
+        """Whether the message, read alone, is one of the entry's phrasings
+        nearly word for word (`topic_veto_fuzz`)."""
+        cleaned, tokens, corrected, _ = heard
+        if not tokens:
+            return False
+        scores = self.analyse_message(cleaned, tokens, corrected).scores
+        found = next((sc for sc in scores if sc.entry_id == entry_id), None)
+        return found is not None and found.fuzz >= self.t.topic_veto_fuzz
 
     def _about_opinion(self, heard: Heard, result: Result, p: float, follow_up: bool) -> Result:
         """A decline the topic model reads as asked of the bot itself ("how
