@@ -1393,11 +1393,7 @@ class Engine:
             return result
         roles = list(previous.roles) if previous is not None and follow_up else []
         read = list(dict.fromkeys([*tokens, *roles]))
-        entry_ids = self.index.topic_entries[topic]
-        best = entry_ids[0]
-        if len(entry_ids) > 1 and read:  # which of the topic's entries: the matcher's best of them
-            scores = self.analyse_message(cleaned, read, corrected).scores
-            best = next((sc.entry_id for sc in scores if sc.entry_id in entry_ids), best)
+        best = self._topic_entry(topic, cleaned, read, corrected)
         # the answer moved from is offered first among the related entries
         second = result.entry if isinstance(result, Answer) else None
         return Answer(self.kb.by_id[best], round(p * 100, 1), (), tokens=tuple(read), second=second)
@@ -1426,11 +1422,18 @@ class Engine:
             if self.topic_model.probabilities(self.topic_features(heard))[0][0] != ABOUT_TOPIC:
                 return result
         cleaned, tokens, corrected, _ = heard
-        best = entry_ids[0]
-        if len(entry_ids) > 1 and tokens:
-            scores = self.analyse_message(cleaned, tokens, corrected).scores
-            best = next((sc.entry_id for sc in scores if sc.entry_id in entry_ids), best)
+        best = self._topic_entry(ABOUT_TOPIC, cleaned, tokens, corrected)
         return Answer(self.kb.by_id[best], round(p * 100, 1), (), tokens=tuple(tokens))
+
+    def _topic_entry(self, topic: str, cleaned: str, read: list[str], corrected: dict[str, str]) -> str:
+        """Which of a topic's entries answers for the topic model: the
+        matcher's best of them on `read`, else the topic's first (its overview)."""
+        entry_ids = self.index.topic_entries[topic]
+        best = entry_ids[0]
+        if len(entry_ids) > 1 and read:
+            scores = self.analyse_message(cleaned, read, corrected).scores
+            best = next((sc.entry_id for sc in scores if sc.entry_id in entry_ids), best)
+        return best
 
     @staticmethod
     def _again(result: Result, previous: Turn | None) -> bool:
