@@ -210,7 +210,7 @@ def test_a_follow_up_the_follow_up_models_gate_keeps_out_is_answered_by_a_sure_t
     sure of the conversation's topic and reading the message alone as ours,
     answers them."""
     _, turn = respond_turn(engine, first)
-    assert turn is not None
+    assert turn is not None  # follow_up_candidates takes a turn
     heard = engine.hear(follow_up)
     rules = engine.match_rules(follow_up, turn)
     assert isinstance(rules, Decline)
@@ -264,8 +264,7 @@ def test_a_follow_up_the_rules_find_off_topic_is_answered_only_by_a_sure_topic_m
     knowledge does not know: off-topic to the rules, the conversation's to
     a topic model `topic_answer_off_topic` sure (with the checks of the
     message read alone and without roles)."""
-    _, turn = respond_turn(engine, first)
-    assert turn is not None
+    turn = _turn_after(engine, first)
     rules = engine.match_rules(follow_up, turn)
     assert isinstance(rules, Decline) and rules.reason in ("off-topic", "unknown-words")
     answer = engine.match(follow_up, turn)
@@ -291,8 +290,7 @@ def test_the_other_role_set_against_the_last_answer_is_the_rules_reading(
     ("vs a DS?", "as opposed to an ML engineer?") asks the last question of
     both roles: after a role's own entry, the difference. The topic model,
     which reads such a message as the role it names, does not move it."""
-    _, turn = respond_turn(engine, first)
-    assert turn is not None
+    turn = _turn_after(engine, first)
     answer = engine.match(follow_up, turn)
     assert isinstance(answer, Answer) and answer.entry.topic == topic, engine.topic_opinion(
         engine.hear(follow_up), turn
