@@ -46,7 +46,22 @@ REPORT_ONLY = ("blind", "fresh")
 # (printed at the end). Fitted with them too, the model does about as well
 # (leave one set out over eleven sets, closed loop: 63.1 / 12.8 % against the
 # rules' 62.1 / 12.6 %), so they are worth more as a measure.
-NOT_FITTED = ("tune11", "tune12", "tune13", "tune14", "tune15", "tune16", "tune17", "tune18", "tune19")
+NOT_FITTED = (
+    "tune11",
+    "tune12",
+    "tune13",
+    "tune14",
+    "tune15",
+    "tune16",
+    "tune17",
+    "tune18",
+    "tune19",
+    "tune20",
+    "tune21",
+    "tune22",
+    "tune23",
+    "tune24",
+)
 WEIGHTS = ROOT / "bot" / "followup_weights.py"
 STRAY_KINDS = ("nearmiss", "offtopic")
 DEFAULT_L2 = 5.0
