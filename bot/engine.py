@@ -59,6 +59,7 @@ from rapidfuzz.distance import OSA, Indel
 from .context import Turn
 from .followups import Candidate, FollowUpModel, default_model, interactions
 from .knowledge import Entry, KnowledgeBase
+from .occupations import names_occupation
 from .reply import plain as plain_markup
 from .text import (
     GENERIC,
@@ -1299,16 +1300,19 @@ class Engine:
     ) -> list[str]:
         """The topic model's features of a message (bot/topics.py): its words,
         typos corrected, its tokens, the conversation's last tokens, and how
-        many of its tokens the knowledge does not know; with `roles` False,
+        many of its tokens the knowledge does not know and of its words (as
+        typed) name an occupation far from the roles; with `roles` False,
         without the words and tokens of role names."""
         _, tokens, corrected, said = heard
-        words = [corrected.get(w, w) for w in said.split()]
+        typed = said.split()
+        occupations = sum(map(names_occupation, typed))
+        words = [corrected.get(w, w) for w in typed]
         if not roles:
             words = [w for w in words if w not in _ROLE_WORDS]
             tokens = [tok for tok in tokens if tok not in ROLE_TOKENS]
         vocab = self.index.vocab
         unknown = sum(1 for tok in tokens if tok not in vocab and tok not in ROLE_TOKENS)
-        return topic_features(words, tokens, context, unknown, last_topic)
+        return topic_features(words, tokens, context, unknown, last_topic, occupations)
 
     def topic_opinion(self, heard: Heard, previous: Turn | None = None) -> list[tuple[str, float]]:
         """The topic model's probabilities for a message (likeliest first;

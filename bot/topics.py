@@ -9,8 +9,8 @@ and word pairs go with which topic: a multinomial logistic regression over
 TF-IDF weighted features of the message (its words as typed, typos
 corrected, and their pairs; the engine's tokens, which fold synonyms and
 role names, and their pairs; how many of its words the knowledge does not
-know) and, in a conversation, of the last answered turn (its tokens and
-its topic).
+know, and how many name an occupation far from the roles) and, in a
+conversation, of the last answered turn (its tokens and its topic).
 
 The engine asks it only when the rules have already decided the message is
 about the domain (`Engine.second_opinion`): it may answer a question the
@@ -39,12 +39,20 @@ _KNOWN = partial(is_not, None)  # true for a feature's index, false for None (a 
 
 
 def features(
-    words: Sequence[str], tokens: Sequence[str], context: Sequence[str] = (), unknown: int = 0, last_topic: str = ""
+    words: Sequence[str],
+    tokens: Sequence[str],
+    context: Sequence[str] = (),
+    unknown: int = 0,
+    last_topic: str = "",
+    occupations: int = 0,
 ) -> list[str]:
     """The model's features of a message: its words and word pairs, its
     engine tokens ("K_") and their pairs, the conversation's last tokens
-    ("P_") and topic ("T_"), and "UNK" once for each of its tokens the knowledge does not know
-    ("football", "mortgage"; as the engine counts them, `Engine.topic_features`)."""
+    ("P_") and topic ("T_"), "UNK" once for each of its tokens the knowledge does not know
+    ("football", "mortgage"; as the engine counts them, `Engine.topic_features`),
+    and "OCC" once for each word that names an occupation far from the
+    roles ("nurse", "chef": `bot.occupations`), so that what the model
+    learns of the ones in its data holds for the others."""
     out = list(words)
     out += [f"{a} {b}" for a, b in pairwise(words)]
     keys = [f"K_{t}" for t in tokens]
@@ -54,6 +62,7 @@ def features(
     if last_topic:
         out.append(f"T_{last_topic}")
     out += ["UNK"] * unknown
+    out += ["OCC"] * occupations
     return out
 
 

@@ -18,6 +18,7 @@ from bot.context import Turn
 from bot.engine import Answer, Decline, Engine, Thresholds
 from bot.evaluate import follow_up_counts, read_cases
 from bot.knowledge import KnowledgeBase
+from bot.occupations import names_occupation
 from bot.topics import TopicModel, features
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -350,3 +351,15 @@ def test_an_answer_the_topic_model_reads_as_nothing_of_ours_is_declined(
     answered = lenient.match(question, turn)
     assert isinstance(answered, Answer)
     assert declined.suggestions and declined.suggestions[0].id == answered.entry.id
+
+
+def test_a_word_naming_another_occupation_is_a_feature_of_its_own() -> None:
+    """ "OCC" once for each: what the model learns of nurses and chefs holds
+    for the occupations its data never named."""
+    assert features(["and", "nurses"], ["nurs"], occupations=1)[-1] == "OCC"
+    assert "OCC" not in features(["and", "nurses"], ["nurs"])
+    for word in ("nurse", "nurses", "dentists", "secretaries", "firefighter", "waitresses"):
+        assert names_occupation(word), word
+    # the roles, their neighbours and backgrounds of ours, and words more often something else
+    for word in ("engineer", "analysts", "statistician", "physicist", "driver", "cleaner", "miner", "pilot", "nursery"):
+        assert not names_occupation(word), word
