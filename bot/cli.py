@@ -448,6 +448,11 @@ def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int
             found = ", ".join(label for name, label in readings.items() if c.features.get(name))
             print(f"  {p:5.2f}  {c.entry_id}  score {c.score:.1f}  ({found})")
     _explain_topics(engine, question, previous)
+    if engine.about_another_occupation(engine.hear(question), previous):
+        print(
+            "others:    it names an occupation far from the roles (bot/occupations.py) and no role, analogy"
+            " or asker of ours: an answer is declined"
+        )
     print(f"decision:  {_said(engine.match(question, previous))}")
     return 0
 

@@ -210,6 +210,9 @@ class Thresholds:
     topic_answer_about: float = 0.9
     topic_veto: float = 0.7
     topic_veto_fuzz: float = 95.0  # ... not when the message is one of the entry's phrasings nearly word for word
+    # A follow-up about another occupation ("and nurses?") is declined
+    # (`Engine.about_another_occupation`).
+    other_occupations: bool = True
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -256,6 +259,7 @@ def settle_heap() -> None:
 
 TYPO_MEMO_SIZE = 50_000  # typo corrections remembered per engine
 ABOUT_TOPIC = "about"  # the topic of entries about the bot itself
+ANALOGY_TOPIC = "analogy"  # the topic of the sources' analogies, and its token
 PERSON_ROLES = frozenset({"datascientist", "mlengineer"})  # the two roles, as tokens
 # One-word spellings of a role name ("mles", "dses", "datasci"): typo targets only for long words.
 ROLE_SHORTHANDS = frozenset(k for k, v in PHRASES.items() if " " not in k and set(v.split()) & ROLE_TOKENS)
@@ -1280,6 +1284,33 @@ class Engine:
         `follow_up_tokens`), and its answer is chosen among its readings
         (`reconsider`)."""
         heard = self.hear(text)
+        result = self._match(heard, previous)
+        if isinstance(result, Answer) and previous is not None and self.about_another_occupation(heard, previous):
+            return Decline(result.score, (result.entry,), "not-ours")
+        return result
+
+    def about_another_occupation(self, heard: Heard, previous: Turn) -> bool:
+        """Whether a follow-up asks about an occupation far from the roles
+        ("what skills does a chef need then", "and nurses?", "what does a
+        bank teller do all day": `bot.occupations`): context may complete a
+        question about the roles, not turn one about somebody else into an
+        answer. Not when it names a role of ours, the asker ("I'm a nurse,
+        could I switch?", "my dad's a mechanic") or an analogy, or follows
+        one ("so who's the chef?": the sources' analogies have cooks and
+        builders); with `Thresholds.other_occupations` off, never."""
+        if not self.t.other_occupations:
+            return False
+        _, tokens, _, said = heard
+        return (
+            any(map(names_occupation, said.split()))
+            and previous.topic != ANALOGY_TOPIC
+            and ANALOGY_TOPIC not in tokens
+            and not ROLE_TOKENS.intersection(tokens)
+            and not _ASKERS_OWN.search(said)
+        )
+
+    def _match(self, heard: Heard, previous: Turn | None) -> Result:
+        """`match`, but for the last word on other occupations."""
         _MEMO.analyses = {}  # the topic model's pick within a topic reads the message as the rules did
         try:
             if previous is None or self.followups is None or previous.topic == ABOUT_TOPIC:

@@ -176,6 +176,12 @@ def test_explain_after_shows_the_conversation_the_rules_and_each_candidate() -> 
     probabilities = [float(line.split()[0]) for line in candidates]
     assert probabilities == sorted(probabilities, reverse=True) and len(probabilities) >= 2
     assert lines[-1].startswith("decision:  Answer ")
+    assert not any(line.startswith("others:") for line in lines)
+    # a follow-up about somebody else says so
+    other = run("explain", "--after", "what skills does an ML engineer need?", "and what skills does a dentist need")
+    assert other.returncode == 0, other.stderr
+    assert "others:    it names an occupation far from the roles" in other.stdout
+    assert other.stdout.splitlines()[-1].startswith("decision:  Decline")
     # an earlier turn that was declined leaves nothing to follow
     alone = run("explain", "--after", "what's the weather in London", "and for ML engineers?")
     assert alone.returncode == 0, alone.stderr

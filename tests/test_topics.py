@@ -363,3 +363,46 @@ def test_a_word_naming_another_occupation_is_a_feature_of_its_own() -> None:
     # the roles, their neighbours and backgrounds of ours, and words more often something else
     for word in ("engineer", "analysts", "statistician", "physicist", "driver", "cleaner", "miner", "pilot", "nursery"):
         assert not names_occupation(word), word
+
+
+@pytest.mark.parametrize(
+    ("first", "question"),
+    [
+        ("what skills does an ML engineer need?", "what skills does a dentist need then"),
+        ("how much do data scientists make?", "and how much do plumbers make"),
+        ("what does a data scientist do all day?", "what does a typical week look like for a firefighter"),
+        ("what tools do ML engineers use?", "what tools does a carpenter use"),
+        ("is a degree needed to be a data scientist?", "do pharmacists need a degree"),
+    ],
+)
+def test_a_follow_up_about_another_occupation_is_declined(
+    kb: KnowledgeBase, engine: Engine, first: str, question: str
+) -> None:
+    """Context completes a question about the roles; it does not turn one
+    about somebody else into an answer. The entry is offered."""
+    turn = _turn_after(engine, first)
+    declined = engine.match(question, turn)
+    assert isinstance(declined, Decline), (first, question)
+    lenient = Engine(kb, replace(engine.t, other_occupations=False, topic_veto=1.01))
+    answered = lenient.match(question, turn)
+    if isinstance(answered, Answer):
+        assert declined.suggestions and declined.suggestions[0].id == answered.entry.id
+
+
+@pytest.mark.parametrize(
+    ("first", "question", "topic"),
+    [
+        ("what's a good analogy for DS vs MLE?", "so who is the chef", "analogy"),
+        (
+            "how do I switch from data science to ML engineering?",
+            "i'm a nurse, how long would the switch take me",
+            "switching",
+        ),
+    ],
+)
+def test_an_occupation_named_by_the_asker_or_an_analogy_is_not_someone_else(
+    engine: Engine, first: str, question: str, topic: str
+) -> None:
+    turn = _turn_after(engine, first)
+    answered = engine.match(question, turn)
+    assert isinstance(answered, Answer) and answered.entry.topic == topic, (first, question, answered)
