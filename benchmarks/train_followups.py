@@ -61,6 +61,11 @@ NOT_FITTED = (
     "tune22",
     "tune23",
     "tune24",
+    "tune25",
+    "tune26",
+    "tune27",
+    "tune28",
+    "tune29",
 )
 WEIGHTS = ROOT / "bot" / "followup_weights.py"
 STRAY_KINDS = ("nearmiss", "offtopic")
