@@ -206,6 +206,7 @@ def test_eval_on_tune2() -> None:
 
 
 _STRAYS = {"kind nearmiss": 0.05, "kind offtopic": 0.10}  # false answers allowed, by kind
+_STRAY_TURNS = {"tune23.tsv": 0.12, "tune28.tsv": 0.08, "tune29.tsv": 0.10}  # off-topic follow-up turns answered
 
 
 @pytest.mark.parametrize(
@@ -227,6 +228,16 @@ _STRAYS = {"kind nearmiss": 0.05, "kind offtopic": 0.10}  # false answers allowe
         ("tune17.tsv", 0.80, 0.08, 0.80, {}),
         ("tune18.tsv", 0.76, 0.08, 0.76, {}),
         ("tune19.tsv", 0.74, 0.07, 0.73, {}),
+        ("tune20.tsv", 0.77, 0.07, 0.76, {}),
+        ("tune21.tsv", 0.83, 0.05, 0.83, {}),
+        ("tune22.tsv", 0.77, 0.09, 0.76, {}),
+        ("tune23.tsv", 0.78, 0.09, 0.78, {}),
+        ("tune24.tsv", 0.82, 0.04, 0.83, {}),
+        ("tune25.tsv", 0.75, 0.07, 0.76, {}),
+        ("tune26.tsv", 0.77, 0.05, 0.76, {}),
+        ("tune27.tsv", 0.71, 0.10, 0.71, {}),
+        ("tune28.tsv", 0.85, 0.06, 0.86, {}),
+        ("tune29.tsv", 0.68, 0.12, 0.64, {}),
     ],
 )
 def test_eval_on_the_later_tuning_sets(
@@ -248,9 +259,13 @@ def test_eval_on_the_later_tuning_sets(
     47.5 % without the topic model), not fitted on either; tune14.tsv in the
     twelfth and tune15.tsv to tune19.tsv in the thirteenth (conversations
     only; 67.7, 70.3, 69.9, 68.8 and 65.7 % of follow-up turns right at
-    first, tune15-19), not fitted on either. Each measured once before any
-    change used it, tuned on since, so regression guards; off-topic
-    follow-ups stay declined."""
+    first, tune15-19), not fitted on either; tune20.tsv to tune29.tsv in the
+    fourteenth (conversations only; 63.7, 65.8, 58.4, 73.2, 71.2, 62.6,
+    65.4, 64.0, 80.0 and 60.3 % of follow-up turns right at first), not
+    fitted on either. Each measured once before any change used it, tuned
+    on since, so regression guards; off-topic follow-ups stay declined
+    (tune23 and tune28, written with 30 % off-topic turns, and tune29's
+    one-word turns, to a looser bar)."""
     out = run("eval", "--json", str(Path(__file__).parent / "data" / name))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
@@ -259,4 +274,4 @@ def test_eval_on_the_later_tuning_sets(
     assert fig["parts"]["follow-up turns"]["in_scope_accuracy"] >= turns
     for kind, most in strays.items():
         assert fig["parts"][kind]["false_answer_rate"] <= most, kind
-    assert fig["parts"]["follow-up turns"]["false_answer_rate"] <= 0.05
+    assert fig["parts"]["follow-up turns"]["false_answer_rate"] <= _STRAY_TURNS.get(name, 0.05)
