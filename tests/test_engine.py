@@ -62,7 +62,6 @@ def test_typos_are_forgiven(engine: Engine, text: str, topic: str) -> None:
         "what's my salary",
         "how much do I get paid this year",
         "are you a bot",
-        "who programmed you",
         "hello there ai",
         "who do you report to for your work",
         "that might be the case",
@@ -70,6 +69,19 @@ def test_typos_are_forgiven(engine: Engine, text: str, topic: str) -> None:
 )
 def test_near_misses_and_chatter_are_declined(engine: Engine, text: str) -> None:
     assert isinstance(engine.match(text), Decline)
+
+
+@pytest.mark.parametrize("text", ["who programmed you", "who wrote your code", "who programmed this bot"])
+def test_a_question_to_the_bot_sharing_a_word_with_the_knowledge_gets_only_the_entry_about_it(
+    engine: Engine, text: str
+) -> None:
+    """A question such as "who programmed you" shares "program" with the
+    entry on programmers and architects; asked of the bot, it is declined or
+    answered with the entry about the bot (the topic model reads it as about
+    the bot since the fourteenth round's refit), never with the
+    programmers' entry."""
+    result = engine.match(text)
+    assert isinstance(result, Decline) or result.entry.topic == "about", (text, result)
 
 
 @pytest.mark.parametrize(
