@@ -13,7 +13,8 @@ backgrounds people switch from (statistician, physicist, economist,
 mathematician), which questions of ours name ("can a physicist become a
 data scientist?"), and words that are more often something else ("driver",
 "cleaner", "judge", "coach", "cook", "vet", "miner" as in data miner,
-"builder" as in the sources' architect and builder).
+"pilot" as in a pilot project, "builder" as in the sources' architect and
+builder).
 """
 
 from __future__ import annotations
