@@ -381,6 +381,7 @@ def test_a_follow_up_about_another_occupation_is_declined(
     """Context completes a question about the roles; it does not turn one
     about somebody else into an answer. The entry is offered."""
     turn = _turn_after(engine, first)
+    assert turn is not None and engine.about_another_occupation(engine.hear(question), turn)
     declined = engine.match(question, turn)
     assert isinstance(declined, Decline), (first, question)
     lenient = Engine(kb, replace(engine.t, other_occupations=False, topic_veto=1.01))
@@ -404,5 +405,6 @@ def test_an_occupation_named_by_the_asker_or_an_analogy_is_not_someone_else(
     engine: Engine, first: str, question: str, topic: str
 ) -> None:
     turn = _turn_after(engine, first)
+    assert turn is not None and not engine.about_another_occupation(engine.hear(question), turn)
     answered = engine.match(question, turn)
     assert isinstance(answered, Answer) and answered.entry.topic == topic, (first, question, answered)
