@@ -98,7 +98,7 @@ def turns(engine: Engine) -> list[Turnout]:
             result = engine.match_rules(case.question, previous)
             if isinstance(result, Answer) and (result.sources_only or result.settled):
                 continue  # left be by the model
-            candidates = engine.follow_up_candidates(engine.hear(case.question), previous, result)
+            candidates = engine.follow_up_candidates(engine.hear(case.question, previous.topic), previous, result)
             rule = next(
                 (i for i, c in enumerate(candidates) if isinstance(result, Answer) and c.entry_id == result.entry.id),
                 None,

@@ -67,8 +67,8 @@ def examples(engine: Engine, cases: list[Case]) -> list[Example]:
     out: list[Example] = []
     last: dict[str, tuple[list[str], str]] = {}  # a conversation's last tokens and topic
     for case in cases:
-        heard = engine.hear(case.question)
         context, last_topic = last.get(case.conversation, ([], "")) if case.conversation else ([], "")
+        heard = engine.hear(case.question, last_topic or None)
         if case.conversation:
             said = sorted(t for t in case.expected if t != "none")
             last[case.conversation] = (heard.tokens, said[0] if said else last_topic)

@@ -388,7 +388,7 @@ def _said(result: object) -> str:
 
 
 def _explain_topics(engine: Engine, question: str, previous: Turn | None) -> None:
-    ranked = engine.topic_opinion(engine.hear(question), previous)
+    ranked = engine.topic_opinion(engine.hear(question, None if previous is None else previous.topic), previous)
     if not ranked:
         print("topics:    the topic model is turned off")
         return
@@ -444,11 +444,13 @@ def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int
             "with_last_top": "best with the last words",
             "last": "the last answer",
         }
-        for p, c in engine.followups.choose(engine.follow_up_candidates(engine.hear(question), previous, rules)):
+        for p, c in engine.followups.choose(
+            engine.follow_up_candidates(engine.hear(question, previous.topic), previous, rules)
+        ):
             found = ", ".join(label for name, label in readings.items() if c.features.get(name))
             print(f"  {p:5.2f}  {c.entry_id}  score {c.score:.1f}  ({found})")
     _explain_topics(engine, question, previous)
-    if engine.about_another_occupation(engine.hear(question), previous):
+    if engine.about_another_occupation(engine.hear(question, previous.topic), previous):
         print(
             "others:    it names an occupation far from the roles (bot/occupations.py) and no role, analogy"
             " or asker of ours: an answer is declined"

@@ -60,6 +60,7 @@ from .context import Turn
 from .followups import Candidate, FollowUpModel, default_model, interactions
 from .knowledge import Entry, KnowledgeBase
 from .occupations import names_occupation
+from .places import place_words
 from .reply import plain as plain_markup
 from .text import (
     GENERIC,
@@ -97,6 +98,8 @@ class Thresholds:
     typo_long_len: int = 8  # from this length on a word may take more edits
     typo_edits_short: int = 1
     typo_edits_long: int = 2
+    places_keep_last: bool = True  # a follow-up naming only places ("what about london") asks the last question there
+    short_role_names: bool = True  # in a follow-up, "the engineers" / "the scientists" are the two roles
     typo_swap_short: bool = True  # a three-letter non-word with its last two letters swapped is corrected ("hwo")
     typo_extend_short: bool = True  # ... or a letter short of a four-letter word ("ful", "dta")
     typo_split: bool = True  # a word that is two known words run together is split ("whatsthe")
@@ -320,9 +323,9 @@ _GO_ON = re.compile(
     r"(?:(?:ok|okay|so|and|but|hmm|wait|really|sure|cool|right|interesting|hm|now|lol|can you|could you) )*"
     r"(?:why|y|why not|y not|why so|why is that|how so|how come|how much|how|like what|such as|what do you mean|meaning"
     r"|explain|elaborate|go on|tell me more|more|more please|longer|longer please|in more detail|more detail"
-    r"|more details|details|another one|got another one|another|any other|any others|anything else|what else"
-    r"|then what|and then|really|seriously|is that so|how does that work|in what way|in practice|like in practice"
-    r"|for example|what does that look like|what would that look like"
+    r"|more details|details|another one|got another one|another|any other|any others|any other ones|anything else"
+    r"|what else|then what|and then|really|seriously|is that so|how does that work|in what way|in practice"
+    r"|like in practice|for example|what does that look like|what would that look like"
     # the last answer said another way: "tl;dr", "in one sentence?", "eli5"
     r"|by how much|(?:in )?(?:a|one|1|two|2|three|3|a few|few) (?:sentence|sentences|line|lines|words)"
     r"|tl dr|tldr|tl dr version|short version|shorter|shorter version|the short version|simpler|simpler version"
@@ -336,6 +339,39 @@ _GO_ON = re.compile(
     r"(?: take| last| happen| be done| done)?)?)"
     r"(?: please| pls| plz| then| too| tho| though| exactly| specifically| in practice| tbh| lol| for me)?"
 )
+# The last question asked the other way round ("and the reverse?", "same
+# question but for the other one", "what about the other role?", "vice versa?")
+_OTHER_WAY = re.compile(
+    r"(?:(?:ok|okay|so|and|but|hmm|now|what about|how about|same|same question|same thing|same again|ask|asked)"
+    r" )*(?:but )?(?:for |with |of |in )?(?:the )?"
+    r"(?:reverse|opposite|opposite direction|opposite way|other way|other way (?:round|around)|vice versa"
+    r"|other (?:one|role|side|guy|guys|person|job|direction)|other)"
+    r"(?: (?:one|role|side|way|direction))?(?: (?:then|too|please|pls|plz|though|tho))?"
+)
+# "the engineers", "and for the scientists?": in a conversation about the two
+# roles, an engineer or a scientist said alone (after a word like these, or
+# first) is the ML engineer or the data scientist; "data engineers",
+# "research scientists" are other people.
+_SHORT_ROLE = re.compile(r"(?:^|\b(?P<lead>\w+) )(?P<word>engineers?|scientists?)\b")
+_SHORT_ROLE_LEADS = frozenset(
+    "the a an and or for of to with by from than vs versus those these our your their both two other then about as"
+    " like do does did are is were was".split()
+)
+_SHORT_ROLE_TOKENS = {"engineer": "mlengineer", "scientist": "datascientist"}
+# Words that may stand around the places of a follow-up that names only
+# places ("what about london", "is it the same in germany too?")
+_PLACE_GLUE = frozenset(
+    "and but so ok okay what whats how about same in for at then too specifically though tho only or as well vs"
+    " versus compared to the is it there like".split()
+)
+
+
+def _only_places(words: list[str]) -> bool:
+    """Whether a message's words name a place and nothing but `_PLACE_GLUE`."""
+    at = place_words(words)
+    return bool(at) and all(i in at or w in _PLACE_GLUE for i, w in enumerate(words))
+
+
 # Seniority: "and for juniors?", "at senior level?" after the pay asks the
 # last question of a level, not about the levels
 _LEVELS = frozenset(
@@ -1283,7 +1319,7 @@ class Engine:
         that names no role, or only a role, borrows from it (see
         `follow_up_tokens`), and its answer is chosen among its readings
         (`reconsider`)."""
-        heard = self.hear(text)
+        heard = self.hear(text, None if previous is None else previous.topic)
         result = self._match(heard, previous)
         if isinstance(result, Answer) and previous is not None and self.about_another_occupation(heard, previous):
             return Decline(result.score, (result.entry,), "not-ours")
@@ -1500,11 +1536,17 @@ class Engine:
         p = dict(alone)
         return p.get(topic, 0.0) > p.get("none", 0.0)
 
-    def hear(self, text: str) -> Heard:
-        """A message read once, for the rules and the follow-up model both."""
+    def hear(self, text: str, after_topic: str | None = None) -> Heard:
+        """A message read once, for the rules and the follow-up model both.
+        `after_topic`: the topic of the turn it follows, in a conversation
+        (None: it stands alone), where "the engineers" and "the scientists"
+        are the two roles (`_short_role_names`)."""
         cleaned, _ = clean_input(text)
         tokens, corrected = self.tokens(cleaned)
-        return Heard(cleaned, tokens, corrected, " ".join(strip_vocative(fold(cleaned)).split()))
+        said = " ".join(strip_vocative(fold(cleaned)).split())
+        if after_topic is not None:
+            tokens = self._short_role_names(said, tokens, after_topic)
+        return Heard(cleaned, tokens, corrected, said)
 
     def reconsider(self, result: Result, model: FollowUpModel, candidates: list[Candidate]) -> Result:
         """A follow-up's answer: the likeliest of its readings' best entries
@@ -1638,7 +1680,7 @@ class Engine:
 
     def match_rules(self, text: str, previous: Turn | None = None) -> Result:
         """The rules' answer (`match` without the follow-up model)."""
-        return self._match_rules(self.hear(text), previous)
+        return self._match_rules(self.hear(text, None if previous is None else previous.topic), previous)
 
     def _match_rules(self, heard: Heard, previous: Turn | None) -> Result:
         cleaned, tokens, corrected, said = heard
@@ -1672,6 +1714,12 @@ class Engine:
                 return replace(self._last_answer(previous, corrected, cleaned), sources_only=True)
             if _GO_ON.fullmatch(said) or _BARE_ASK.fullmatch(said) or about_that or holds:
                 return self._last_answer(previous, corrected, cleaned)
+            if self.t.places_keep_last and _only_places(said.split()):
+                # "what about london", "germany specifically", "the netherlands
+                # or switzerland?": the last question, of the places named
+                return self._last_answer(previous, corrected, cleaned)
+            if _OTHER_WAY.fullmatch(said):
+                return self._other_way(previous, corrected, cleaned) or self._last_answer(previous, corrected, cleaned)
         if not tokens:
             return Decline(0.0, (), "empty")
         scope = _SCOPE.search(said)
@@ -1761,6 +1809,22 @@ class Engine:
             and not _REFERS_BACK.intersection(words)
             and _THAT.search(said) is None
         )
+
+    def _other_way(self, previous: Turn, corrected: dict[str, str], cleaned: str) -> Answer | None:
+        """The last question of the other role ("and the other one?" after
+        what a data scientist does), when it named one role; None when it
+        named both or neither (a move or a comparison reads the same either
+        way round) or the other role's reading is declined."""
+        named = PERSON_ROLES.intersection(previous.tokens)
+        if len(named) != 1:
+            return None
+        (role,) = named
+        (other,) = PERSON_ROLES - named
+        toks = [other if tok == role else tok for tok in previous.tokens]
+        result = self.decide(self.analyse_tokens(toks, corrected, cleaned))
+        if not isinstance(result, Answer):
+            return None
+        return replace(result, tokens=tuple(toks), settled=True)
 
     def _last_answer(self, previous: Turn, corrected: dict[str, str], cleaned: str) -> Answer:
         """The last answer again ("why?", "like what?", "where's that
@@ -1901,6 +1965,25 @@ class Engine:
         if not b.scores or b.scores[0].entry_id != previous.entry_id or b.scores[0].final < self.t.going_on_last_answer:
             return None
         return Answer(self.kb.by_id[previous.entry_id], round(b.scores[0].final, 1), (), tokens=b.tokens)
+
+    def _short_role_names(self, said: str, tokens: list[str], after_topic: str) -> list[str]:
+        """A follow-up's "the engineers" and "the scientists" as the roles'
+        tokens ("and for the scientists?", "at what step does the engineer
+        take over"), unless it follows a turn about the bot or also names
+        such a person in full ("data engineers", "software engineers",
+        "research scientists")."""
+        if not self.t.short_role_names or after_topic == ABOUT_TOPIC:
+            return tokens
+        bare: dict[str, bool] = {}
+        for m in _SHORT_ROLE.finditer(said):
+            word = m.group("word").removesuffix("s")
+            lead = m.group("lead")
+            bare[word] = bare.get(word, True) and (lead is None or lead in _SHORT_ROLE_LEADS)
+        named = {_SHORT_ROLE_TOKENS[w] for w, alone in bare.items() if alone}
+        if not named:
+            return tokens
+        short = {stem(w) for w, alone in bare.items() if alone}
+        return list(dict.fromkeys(_SHORT_ROLE_TOKENS.get(tok, tok) if tok in short else tok for tok in tokens))
 
     def _implied_roles(self, said: str, tokens: list[str]) -> list[str]:
         """A question naming no role, made only of words that in this bot ask

@@ -27,13 +27,16 @@ _ANGLE_TOKEN = re.compile(r"<(?:[@!#&:]|a:|t:|/)[^<>]{0,200}>", re.I)
 _BARE_MENTIONS = re.compile(r"(?<!\w)@(?:everyone|here|channel)\b", re.I)
 _MD_LINK = re.compile(r"\[([^\]]{0,300})\]\((?:[^)\s]{0,500})\)")
 _URL = re.compile(r"https?://\S+", re.I)
+# Emoji as Slack sends them and as people type them anywhere: ":skull:",
+# ":+1::skin-tone-2:" (a name with a letter in it, or +1 / -1).
+_EMOJI_CODE = re.compile(r"(?<!\w):(?:(?=[\w+'-]*[a-z])[\w+'-]{1,40}|[+-]1):(?!\w)", re.I)
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
 def strip_markup(text: str) -> str:
     """Remove chat markup but keep the words a person would read.
 
-    Mentions, channel pings, custom emoji and timestamps carry no meaning for
+    Mentions, channel pings, emoji codes and timestamps carry no meaning for
     the question and are dropped; links keep their label.
     """
     text = _SLACK_LINK.sub(lambda m: m.group(2) or "", text)
@@ -42,6 +45,7 @@ def strip_markup(text: str) -> str:
     text = _BARE_MENTIONS.sub(" ", text)
     text = _MD_LINK.sub(lambda m: m.group(1), text)
     text = _URL.sub(" ", text)
+    text = _EMOJI_CODE.sub(" ", text)
     return text
 
 

@@ -291,6 +291,22 @@ CONVERSATIONS = [
     # the other role set against the one just asked about
     [("what does an ML engineer do?", "ml-engineer"), ("versus a data scientist?", "difference")],
     [("what is a data scientist?", "data-scientist"), ("compared to an MLE?", "difference")],
+    # the last question asked the other way round: of the other role, or
+    # (a move, a comparison) the same answer
+    [("what does a data scientist do all day?", "day-to-day"), ("and the other one?", "day-to-day")],
+    [("what does an ML engineer do?", "ml-engineer"), ("same question but for the other role", "data-scientist")],
+    [("what does a DS actually do?", "data-scientist"), ("what about the other one", "ml-engineer")],
+    [("how do I move from data science to ML engineering?", "switching"), ("and the reverse?", "switching")],
+    [("can a DS become an MLE?", "switching"), ("what about the opposite direction", "switching")],
+    # a place and nothing else: the last question, asked there
+    [("how much do ML engineers make?", "salary"), ("what about london", "salary")],
+    [("is there demand for data scientists?", "demand"), ("germany specifically", "demand")],
+    [("what does a data scientist earn?", "salary"), ("and the netherlands or switzerland?", "salary")],
+    [("how much do MLEs make in the US?", "salary"), ("is it the same in sao paulo?", "salary")],
+    # "the engineers", "the scientists": the two roles, in a conversation about them
+    [("how much do data scientists make?", "salary"), ("and the engineers?", "salary")],
+    [("what does an ML engineer do all day?", "day-to-day"), ("and for the scientists, is it similar?", "day-to-day")],
+    [("what do data scientists need to study?", "education"), ("and the engineers mostly CS?", "education")],
 ]
 
 
@@ -306,6 +322,13 @@ def test_follow_ups_borrow_from_the_previous_turn(engine: Engine, turns: list[tu
     "off_topic",
     [
         "what's the weather in London?",
+        # a place with a question of its own
+        "what is the capital of france",
+        "what time is it in tokyo",
+        "best pizza in new york?",
+        # emoji codes are no question
+        "ok :skull:",
+        "lol :joy: :joy:",
         "ok thanks, can you recommend a pizza place",
         "how do I write a for loop in bash?",
         "how do I version my code with git",

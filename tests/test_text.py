@@ -20,6 +20,12 @@ from bot.text import MAX_INPUT_CHARS, clean_input, content_tokens, question_key,
         ("<:party:123> <a:wave:456> hi", "hi"),
         ("@everyone @here what's a DS", "what's a DS"),
         ("[label](https://x.org) text", "label text"),
+        ("ok :skull: :money_mouth:", "ok"),
+        (":+1::skin-tone-2: thanks :-1:", "thanks"),
+        ("is ds dying :thinking_face:?", "is ds dying ?"),
+        # colons that are not emoji stay
+        ("meet at 10:30: ok, ratio 3:2:1, DS:MLE", "meet at 10:30: ok, ratio 3:2:1, DS:MLE"),
+        ("tl;dr: ds vs mle: which pays", "tl;dr: ds vs mle: which pays"),
     ],
 )
 def test_markup_is_stripped(raw: str, expected: str) -> None:

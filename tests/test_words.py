@@ -47,3 +47,14 @@ def test_a_broken_list_is_logged_not_raised(
     with caplog.at_level(logging.WARNING, logger="bot.words"):
         assert words.english_words() == frozenset()
     assert "reinstall the bot's dependencies" in caplog.text
+
+
+def test_places_are_found_one_or_two_words_long() -> None:
+    from bot.places import place_words
+
+    assert place_words("what about london".split()) == {2}
+    assert place_words("the netherlands or new zealand".split()) == {0, 1, 3, 4}
+    assert place_words("is it the same in sao paulo".split()) == {5, 6}
+    # words that are places only in a pair, and everyday words, are not
+    assert place_words("what is new about the paulo thing".split()) == set()
+    assert place_words("what about us".split()) == set()
