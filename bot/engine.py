@@ -1368,9 +1368,9 @@ class Engine:
         """The topic model's features of a message (bot/topics.py): its words,
         typos corrected, its tokens, the conversation's last tokens, and how
         many of its tokens the knowledge does not know and of its words (as
-        typed) name an occupation far from the roles, and whether it asks; with `roles` False,
+        typed) name an occupation far from the roles; with `roles` False,
         without the words and tokens of role names."""
-        cleaned, tokens, corrected, said = heard
+        _, tokens, corrected, said = heard
         typed = said.split()
         occupations = sum(map(names_occupation, typed))
         words = [corrected.get(w, w) for w in typed]
@@ -1379,7 +1379,7 @@ class Engine:
             tokens = [tok for tok in tokens if tok not in ROLE_TOKENS]
         vocab = self.index.vocab
         unknown = sum(1 for tok in tokens if tok not in vocab and tok not in ROLE_TOKENS)
-        return topic_features(words, tokens, context, unknown, last_topic, occupations, _asks(cleaned))
+        return topic_features(words, tokens, context, unknown, last_topic, occupations)
 
     def topic_opinion(self, heard: Heard, previous: Turn | None = None) -> list[tuple[str, float]]:
         """The topic model's probabilities for a message (likeliest first;

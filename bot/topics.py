@@ -9,9 +9,8 @@ and word pairs go with which topic: a multinomial logistic regression over
 TF-IDF weighted features of the message (its words as typed, typos
 corrected, and their pairs; the engine's tokens, which fold synonyms and
 role names, and their pairs; how many of its words the knowledge does not
-know, how many name an occupation far from the roles, and whether it
-asks at all) and, in a conversation, of the last answered turn (its tokens
-and its topic).
+know, and how many name an occupation far from the roles) and, in a
+conversation, of the last answered turn (its tokens and its topic).
 
 The engine asks it only when the rules have already decided the message is
 about the domain (`Engine.second_opinion`): it may answer a question the
@@ -46,7 +45,6 @@ def features(
     unknown: int = 0,
     last_topic: str = "",
     occupations: int = 0,
-    asks: bool = True,
 ) -> list[str]:
     """The model's features of a message: its words and word pairs, its
     engine tokens ("K_") and their pairs, the conversation's last tokens
@@ -54,9 +52,7 @@ def features(
     ("football", "mortgage"; as the engine counts them, `Engine.topic_features`),
     and "OCC" once for each word that names an occupation far from the
     roles ("nurse", "chef": `bot.occupations`), so that what the model
-    learns of the ones in its data holds for the others, and "NOASK" for a
-    message that does not ask (no question, cue or request: "damn europe pay
-    is mid", "we don't review DS code at all honestly")."""
+    learns of the ones in its data holds for the others."""
     out = list(words)
     out += [f"{a} {b}" for a, b in pairwise(words)]
     keys = [f"K_{t}" for t in tokens]
@@ -67,8 +63,6 @@ def features(
         out.append(f"T_{last_topic}")
     out += ["UNK"] * unknown
     out += ["OCC"] * occupations
-    if not asks:
-        out.append("NOASK")
     return out
 
 
