@@ -206,7 +206,14 @@ def test_eval_on_tune2() -> None:
 
 
 _STRAYS = {"kind nearmiss": 0.05, "kind offtopic": 0.10}  # false answers allowed, by kind
-_STRAY_TURNS = {"tune23.tsv": 0.12, "tune28.tsv": 0.08, "tune29.tsv": 0.10}  # off-topic follow-up turns answered
+# off-topic follow-up turns answered
+_STRAY_TURNS = {
+    "tune23.tsv": 0.12,
+    "tune28.tsv": 0.08,
+    "tune29.tsv": 0.10,
+    "tune34.tsv": 0.15,
+    "tune37.tsv": 0.12,
+}
 
 
 @pytest.mark.parametrize(
@@ -238,6 +245,14 @@ _STRAY_TURNS = {"tune23.tsv": 0.12, "tune28.tsv": 0.08, "tune29.tsv": 0.10}  # o
         ("tune27.tsv", 0.71, 0.10, 0.71, {}),
         ("tune28.tsv", 0.85, 0.06, 0.86, {}),
         ("tune29.tsv", 0.68, 0.12, 0.64, {}),
+        ("tune30.tsv", 0.77, 0.08, 0.80, {}),
+        ("tune31.tsv", 0.83, 0.08, 0.83, {}),
+        ("tune32.tsv", 0.82, 0.07, 0.81, {}),
+        ("tune33.tsv", 0.83, 0.06, 0.85, {}),
+        ("tune34.tsv", 0.77, 0.07, 0.79, {}),
+        ("tune35.tsv", 0.86, 0.05, 0.85, {}),
+        ("tune36.tsv", 0.79, 0.06, 0.78, {}),
+        ("tune37.tsv", 0.75, 0.08, 0.73, {}),
     ],
 )
 def test_eval_on_the_later_tuning_sets(
@@ -262,10 +277,15 @@ def test_eval_on_the_later_tuning_sets(
     first, tune15-19), not fitted on either; tune20.tsv to tune29.tsv in the
     fourteenth (conversations only; 63.7, 65.8, 58.4, 73.2, 71.2, 62.6,
     65.4, 64.0, 80.0 and 60.3 % of follow-up turns right at first), not
-    fitted on either. Each measured once before any change used it, tuned
-    on since, so regression guards; off-topic follow-ups stay declined
-    (tune23 and tune28, written with 30 % off-topic turns, and tune29's
-    one-word turns, to a looser bar)."""
+    fitted on either; tune30.tsv to tune37.tsv in the fifteenth (career
+    changers, pasted public posts, heavy misspelling, an ML Discord with 35 %
+    near misses, hiring managers, pronoun follow-ups, gaming-Discord slang,
+    experts who push back; 63.5, 71.4, 74.1, 79.7, 61.6, 69.9, 68.6 and
+    59.0 % of follow-up turns right at first), not fitted on either. Each
+    measured once before any change used it, tuned on since, so regression
+    guards; off-topic follow-ups stay declined (tune23 and tune28, written
+    with 30 % off-topic turns, tune29's one-word turns, and tune34's and
+    tune37's asides on hiring law, equity and pushback, to a looser bar)."""
     out = run("eval", "--json", str(Path(__file__).parent / "data" / name))
     assert out.returncode == 0, out.stderr
     fig = json.loads(out.stdout)
