@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import words
+from bot.places import place_words
 
 
 @pytest.fixture
@@ -50,8 +51,6 @@ def test_a_broken_list_is_logged_not_raised(
 
 
 def test_places_are_found_one_or_two_words_long() -> None:
-    from bot.places import place_words
-
     assert place_words("what about london".split()) == {2}
     assert place_words("the netherlands or new zealand".split()) == {0, 1, 3, 4}
     assert place_words("is it the same in sao paulo".split()) == {5, 6}
