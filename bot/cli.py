@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from .context import Turn
-    from .engine import Engine
+    from .engine import Engine, Heard
     from .log import InteractionLog
     from .service import RoleDiff
 
@@ -373,7 +373,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             f"  vote {sc.vote:4.2f}  {sc.entry_id}"
         )
     print(f"rules:     {_said(engine.match_rules(question))}")
-    _explain_topics(engine, question, None)
+    _explain_topics(engine, engine.hear(question), None)
     print(f"decision:  {_said(engine.match(question))}")
     return 0
 
@@ -387,8 +387,8 @@ def _said(result: object) -> str:
     return f"Decline {getattr(result, 'reason', '')}".rstrip()
 
 
-def _explain_topics(engine: Engine, question: str, previous: Turn | None) -> None:
-    ranked = engine.topic_opinion(engine.hear(question, None if previous is None else previous.topic), previous)
+def _explain_topics(engine: Engine, heard: Heard, previous: Turn | None) -> None:
+    ranked = engine.topic_opinion(heard, previous)
     if not ranked:
         print("topics:    the topic model is turned off")
         return
@@ -429,6 +429,7 @@ def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int
         f"after:     {previous.entry_id} (topic {previous.topic}; roles {' '.join(previous.roles) or '(none)'};"
         f" tokens {' '.join(previous.tokens) or '(none)'})"
     )
+    heard = engine.hear(question, previous.topic)
     rules = engine.match_rules(question, previous)
     print(f"rules:     {_said(rules)}")
     settled = isinstance(rules, Answer) and (rules.sources_only or rules.settled)
@@ -444,13 +445,11 @@ def _explain_follow_up(engine: Engine, earlier: list[str], question: str) -> int
             "with_last_top": "best with the last words",
             "last": "the last answer",
         }
-        for p, c in engine.followups.choose(
-            engine.follow_up_candidates(engine.hear(question, previous.topic), previous, rules)
-        ):
+        for p, c in engine.followups.choose(engine.follow_up_candidates(heard, previous, rules)):
             found = ", ".join(label for name, label in readings.items() if c.features.get(name))
             print(f"  {p:5.2f}  {c.entry_id}  score {c.score:.1f}  ({found})")
-    _explain_topics(engine, question, previous)
-    if engine.about_another_occupation(engine.hear(question, previous.topic), previous):
+    _explain_topics(engine, heard, previous)
+    if engine.about_another_occupation(heard, previous):
         print(
             "others:    it names an occupation far from the roles (bot/occupations.py) and no role, analogy"
             " or asker of ours: an answer is declined"
