@@ -357,7 +357,7 @@ _SHORT_ROLE_LEADS = frozenset(
     "the a an and or for of to with by from than vs versus those these our your their both two other then about as"
     " like do does did are is were was".split()
 )
-_SHORT_ROLE_TOKENS = {"engineer": "mlengineer", "scientist": "datascientist"}
+_SHORT_ROLE_TOKENS = {stem("engineer"): "mlengineer", stem("scientist"): "datascientist"}  # by token
 # Words that may stand around the places of a follow-up that names only
 # places ("what about london", "is it the same in germany too?")
 _PLACE_GLUE = frozenset(
@@ -1974,16 +1974,15 @@ class Engine:
         "research scientists")."""
         if not self.t.short_role_names or after_topic == ABOUT_TOPIC:
             return tokens
-        bare: dict[str, bool] = {}
+        bare: dict[str, bool] = {}  # by token: said alone every time
         for m in _SHORT_ROLE.finditer(said):
-            word = m.group("word").removesuffix("s")
+            tok = stem(m.group("word").removesuffix("s"))
             lead = m.group("lead")
-            bare[word] = bare.get(word, True) and (lead is None or lead in _SHORT_ROLE_LEADS)
-        named = {_SHORT_ROLE_TOKENS[w] for w, alone in bare.items() if alone}
-        if not named:
+            bare[tok] = bare.get(tok, True) and (lead is None or lead in _SHORT_ROLE_LEADS)
+        short = {tok for tok, alone in bare.items() if alone}
+        if not short:
             return tokens
-        short = {stem(w) for w, alone in bare.items() if alone}
-        return list(dict.fromkeys(_SHORT_ROLE_TOKENS.get(tok, tok) if tok in short else tok for tok in tokens))
+        return list(dict.fromkeys(_SHORT_ROLE_TOKENS[tok] if tok in short else tok for tok in tokens))
 
     def _implied_roles(self, said: str, tokens: list[str]) -> list[str]:
         """A question naming no role, made only of words that in this bot ask
