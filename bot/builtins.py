@@ -14,7 +14,7 @@ from .context import Turn
 from .engine import ABOUT_TOPIC, DEFAULT_THRESHOLDS, PERSON_ROLES, Answer, Engine, Thresholds
 from .knowledge import Dimension, Entry, KnowledgeBase
 from .reply import Bullets, ComparisonRow, Credit, Link, Paragraph, Reply, parse_blocks
-from .text import ROLE_TOKENS, STEMMED_GENERIC, clean_input, content_tokens, fold, strip_vocative
+from .text import GREETINGS_ELSEWHERE, ROLE_TOKENS, STEMMED_GENERIC, clean_input, content_tokens, fold, strip_vocative
 
 MAX_RELATED = 5
 CUT_NOTICE = "Your message was over 2,000 characters, so I only read the first 2,000."
@@ -302,7 +302,7 @@ def find_dimension(kb: KnowledgeBase, text: str, t: Thresholds = DEFAULT_THRESHO
 _GREETING = frozenset(
     "hi hii hey heya hiya hello helo yo sup howdy greetings hallo hola morning evening afternoon good there all "
     "team folks everyone bot role diff".split()
-)
+) | frozenset(GREETINGS_ELSEWHERE)
 _HELP = {"help", "h", "commands", "usage", "what can i ask", "how do i use this", "how do i use you"}
 _TOPICS = {"topics", "topic", "list", "list topics", "index", "menu"}
 _SOURCES = {"sources", "source", "references", "refs", "credits", "bibliography"}

@@ -265,6 +265,21 @@ _add(
 _add("jobtitle", "job title", "job titles", "role title", "role titles", "job titling")
 # The bot itself, by any name: "what can this bot do", "how does role-diff work".
 _add(SELF, "bot", "chatbot", "this bot", "the bot", "role diff", "roldiff", "roles diff", "roledif")
+# Greetings and forms of address as people write them in other languages
+# or Englishes ("hola", "namaste", "hello sir"), and thanks ("gracias",
+# "valeu"): they say nothing of what is asked, and read as English they are
+# typos of words that do ("hola" -> "hold", "halo" -> "half", "valeu" -> "value").
+GREETINGS_ELSEWHERE = tuple(
+    "hola halo ola bonjour salut ciao namaste namaskar merhaba salam salaam assalamualaikum hej hei moin servus"
+    " hii hiii hlo helo heyy heyyy sir madam maam mam bhai".split()
+)
+THANKS_ELSEWHERE = (
+    *"gracias obrigado obrigada danke merci grazie shukriya dhanyavaad dhanyavad valeu arigato asante".split(),
+    *"thnx thanx tysm".split(),
+    "terima kasih",
+)
+# ... known words, never what a typo is read as ("moon" is not "moin", "man" not "mam")
+NOT_TYPO_TARGETS = frozenset(w for p in (*GREETINGS_ELSEWHERE, *THANKS_ELSEWHERE, "dear", "kindly") for w in p.split())
 _add(
     "",
     "btw",
@@ -312,10 +327,14 @@ _add(
     "good afternoon",
     "good evening",
     "greetings",
+    "dear",  # "dear bot, ..." (read as a typo, "deal")
     "bro",
     "dude",
     "mate",
     "asking for a friend",
+    *GREETINGS_ELSEWHERE,
+    *THANKS_ELSEWHERE,
+    "kindly",  # "kindly tell me ...": please
     # acknowledgements: a message of nothing else is not a question
     "makes sense",
     "make sense",
@@ -599,7 +618,7 @@ _TIMES_OF_DAY = ("morning", "afternoon", "evening")
 _DAY_GREETING = rf"(?:good )?(?:{'|'.join(_TIMES_OF_DAY)})"
 _VOCATIVE = re.compile(
     r"^(?:(?:hey|heya|hi|hiya|hello|howdy|yo|sup|ok|okay|oi|dear|so|um|ey|greetings"
-    rf"|{_DAY_GREETING})\s+)*"
+    rf"|{'|'.join(GREETINGS_ELSEWHERE)}|{_DAY_GREETING})\s+)*"
     r"(?:role\s?diff|roldiff|bot|chatbot)(?:\s+|$)"
     rf"|^{_DAY_GREETING}(?: all| everyone| team| folks)?(?=\s)"  # "morning, what does ..."
     r"|(?<!\bthis)(?<!\bthe)(?<!\ba)(?<!\byour)(?<!\bmy)\s+(?:role\s?diff|bot|chatbot)$"
@@ -641,6 +660,12 @@ _INTENTS = [
             r"(?! (?:me|you|u|him|her|us|myself|yourself)\b)"
         ),
         " titles ",
+    ),
+    # "what does a DS do that an MLE doesn't", "so what exactly a data scientist does that MLE does not":
+    # what one does and the other does not (what one *needs* that the other does not is skills)
+    (
+        re.compile(r"\b(?:do|does) that (?:\w+ ){1,4}?(?:doesnt|dont|does not|do not|cant|cannot|wont)\b"),
+        " difference ",
     ),
 ]
 
