@@ -64,6 +64,7 @@ from .places import place_words
 from .reply import plain as plain_markup
 from .text import (
     GENERIC,
+    NOT_TYPO_TARGETS,
     PHRASE_WORDS,
     PHRASES,
     ROLE_TOKENS,
@@ -146,6 +147,9 @@ class Thresholds:
     # on about the last topic) be asked: a question, a cue, a correction.
     borrow_own_score: float = 55.0
     follow_up_asks: bool = True
+    # ... or typed as a search query: this many words at most, each one of the
+    # entries' keywords or a role ("kafka", "courses", "mle monitoring"); 0: never
+    keyword_query_words: int = 3
     level_keeps_last: bool = True  # "and for juniors?" after an answer: that answer, at that level
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
     who_lone_answer: float = 80.0  # a who-question naming no role, on one topic word, answers from this score
@@ -267,6 +271,12 @@ PERSON_ROLES = frozenset({"datascientist", "mlengineer"})  # the two roles, as t
 # One-word spellings of a role name ("mles", "dses", "datasci"): typo targets only for long words.
 ROLE_SHORTHANDS = frozenset(k for k, v in PHRASES.items() if " " not in k and set(v.split()) & ROLE_TOKENS)
 _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
+# A clause that asks after a comma or colon, within a sentence: "I run a bakery,
+# how much does a data scientist earn?" (a view of its own, see `_ask_views`)
+_ASKING_CLAUSE = re.compile(
+    r"(?<=[,:])\s+(?=(?:what|which|who|how|why|when|where|is|are|do|does|can|could|should|would|will|am)\b)",
+    re.IGNORECASE,
+)
 # A sentence that asks: it ends with "?" or starts like a question.
 _QUESTION = re.compile(
     r"\?\s*$|^(?:what|which|who|whom|whose|how|why|when|where|is|are|do|does|did|can|could|should|would|will|am)\b",
@@ -642,6 +652,8 @@ class Index:
         self.q_unique: dict[int, frozenset[str]] = {}
         self.body_all: list[frozenset[str]] = []
         named: set[str] = set()  # title and keyword words (topic words however rare)
+        keyword_words: set[str] = set()  # the entries' one-word keywords (a curator's search terms)
+        keyword_phrases: set[tuple[str, ...]] = set()  # ... and the others' tokens ("pager duty")
         # How firmly an entry is asked with a word: 1 - exp(-phrasings using it / tau).
         supports: list[dict[str, float]] = []
         self.uses: list[dict[str, int]] = []  # phrasings using a word (keywords count 2)
@@ -675,8 +687,13 @@ class Index:
                 vocab.update(toks)
             kw_words: set[str] = set()
             for kw in entry.keywords:
-                kw_toks = set(content_tokens(kw))
+                kw_list = content_tokens(kw)
+                kw_toks = set(kw_list)
                 kw_words.update(kw_toks)
+                if len(kw_list) == 1:
+                    keyword_words.update(kw_list)
+                elif kw_list:
+                    keyword_phrases.add(tuple(kw_list))
                 for w in kw_toks:
                     nb[w] = nb.get(w, 0.0) + 1.0
             vocab.update(kw_words)
@@ -795,6 +812,8 @@ class Index:
             for w in vocab:
                 self.asked_df[w] = self.asked_df.get(w, 0) + 1
         self.topic_vocab = frozenset(t for t in self.asked_vocab if t in named or self.max_uses.get(t, 0) >= 2)
+        self.keyword_vocab = frozenset(keyword_words - STEMMED_GENERIC - ROLE_TOKENS)
+        self.keyword_phrases = frozenset(keyword_phrases)
         # The entry asked most with likings told ("I love stats", "I enjoy
         # coding"): what a liking told as a follow-up to it goes on about.
         liking = [sum(uses.get(w, 0) for w in _LIKING_WORDS) for uses in self.uses]
@@ -819,6 +838,7 @@ class Index:
         # "deploys", not the shorter "delays"), then the shorter, then an
         # everyday word, then the first in order.
         self.target_freq = asked_words
+        targets -= NOT_TYPO_TARGETS
         for w in sorted(targets | STOPWORDS, key=lambda w: (-asked_words.get(w, 0), w not in STOPWORDS, w)):
             if len(w) >= 4 and not w.isdigit():
                 by_shape.setdefault((w[0], len(w)), []).append(w)
@@ -1630,7 +1650,7 @@ class Engine:
             "t_alone_best": alone.scores[0].final / 100 if alone.scores else 0.0,
             "t_coverage": alone.coverage,
             "t_other_people": float(any(tok in _OTHER_PEOPLE for tok in tokens)),
-            "t_may_borrow": float(self._may_borrow(cleaned)),
+            "t_may_borrow": float(self._may_borrow(cleaned, tokens)),
             "t_generic_only": float(bool(tokens) and all(tok in STEMMED_GENERIC for tok in tokens)),
             "t_topic_share": own_topic / len(tokens) if tokens else 0.0,
             "t_stranger": float(any(not self._known_topic(tok) for tok in tokens if tok not in ROLE_TOKENS)),
@@ -1750,7 +1770,8 @@ class Engine:
                     # given only the conversation's roles, it must ask, and fit in its own words
                     roles_only = set(borrowed) - set(tokens) <= PERSON_ROLES
                     if not roles_only or (
-                        self._may_borrow(cleaned) and self._own_words_fit(result.entry.id, tokens, corrected, cleaned)
+                        self._may_borrow(cleaned, tokens)
+                        and self._own_words_fit(result.entry.id, tokens, corrected, cleaned)
                     ):
                         # "compared to an MLE?", "vs a data scientist?": the other
                         # role set against the last answer's, and nothing else
@@ -1868,14 +1889,31 @@ class Engine:
             return None
         return Answer(self.kb.by_id[previous.entry_id], round(score, 1), (), tokens=previous.tokens, kept=True)
 
-    def _may_borrow(self, cleaned: str) -> bool:
+    def _may_borrow(self, cleaned: str, tokens: Sequence[str]) -> bool:
         """Whether a follow-up with nothing of the last question's words may
         take the conversation's roles or topic: it is asked (a question, a
-        cue, a correction: not "stop this process", "350 set the oven") and
-        not of the asker's own pay slip ("what's my salary")."""
-        if _OWN_MONEY.search(" ".join(fold(cleaned).split())):
+        cue, a correction: not "stop this process", "350 set the oven") or
+        typed as a search query (`_keyword_query`), and not of the asker's
+        own pay slip ("what's my salary")."""
+        said = " ".join(fold(cleaned).split())
+        if _OWN_MONEY.search(said):
             return False
-        return not self.t.follow_up_asks or _asks(cleaned)
+        return not self.t.follow_up_asks or _asks(cleaned) or self._keyword_query(said, tokens)
+
+    def _keyword_query(self, said: str, tokens: Sequence[str]) -> bool:
+        """A follow-up typed as one types into a search box: a few words
+        (`Thresholds.keyword_query_words`) as typed (no typo read into
+        them), besides role names each one of the entries' one-word
+        keywords, or together one of their longer ones ("kafka" after
+        pipelines, "courses" after degrees, "pager duty" after a typical
+        day). Everyday words ("ok cool", "sounds stressful", "thanks man":
+        "man" only of "one-man band"), and words the knowledge does not know
+        ("pizza"), are not one."""
+        if not 0 < len(said.split()) <= self.t.keyword_query_words or content_tokens(said) != list(tokens):
+            return False
+        idx = self.index
+        rest = tuple(tok for tok in tokens if tok not in ROLE_TOKENS)
+        return bool(rest) and (all(tok in idx.keyword_vocab for tok in rest) or rest in idx.keyword_phrases)
 
     def _own_words_fit(self, entry_id: str, tokens: list[str], corrected: dict[str, str], cleaned: str) -> bool:
         """A follow-up given the conversation's roles ("what skills would I
@@ -1932,7 +1970,7 @@ class Engine:
             return None
         if self._of_its_own(said):
             return None
-        if not self._may_borrow(cleaned):
+        if not self._may_borrow(cleaned, tokens):
             return None
         if any(not self._known_topic(tok) for tok in tokens if tok not in ROLE_TOKENS):
             return None
@@ -2041,8 +2079,10 @@ class Engine:
         """A long message tells a story, then asks ("I'm a backend dev with
         six years of experience. Is MLE the natural next step?"): each of its
         question sentences, with the roles the message names, is a view of
-        what is asked. One-sentence messages have none."""
-        sentences = [s.strip() for s in _SENTENCE_END.split(cleaned) if s.strip()]
+        what is asked; so is a clause that asks after a comma or colon ("I've
+        been a nurse for ten years, which role would suit me?"). A message of
+        one sentence and one clause has none."""
+        sentences = [c.strip() for s in _SENTENCE_END.split(cleaned) for c in _ASKING_CLAUSE.split(s) if c.strip()]
         if len(sentences) < 2:
             return []
         roles = [tok for tok in tokens if tok in ROLE_TOKENS]
