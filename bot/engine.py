@@ -147,8 +147,8 @@ class Thresholds:
     # on about the last topic) be asked: a question, a cue, a correction.
     borrow_own_score: float = 55.0
     follow_up_asks: bool = True
-    # ... or typed as a search query: this many words at most, each one of the
-    # entries' keywords or a role ("kafka", "courses", "mle monitoring"); 0: never
+    # ... or typed as a search query: this many words at most, besides roles
+    # the entries' keywords ("kafka", "pager duty", "mle monitoring"); 0: never
     keyword_query_words: int = 3
     level_keeps_last: bool = True  # "and for juniors?" after an answer: that answer, at that level
     same_for_role: bool = True  # "and for DS?" keeps the last entry when it is not about one role and still answers
@@ -1905,7 +1905,7 @@ class Engine:
         (`Thresholds.keyword_query_words`) as typed (no typo read into
         them), besides role names each one of the entries' one-word
         keywords, or together one of their longer ones ("kafka" after
-        pipelines, "courses" after degrees, "pager duty" after a typical
+        pipelines, "bootcamp" after degrees, "pager duty" after a typical
         day). Everyday words ("ok cool", "sounds stressful", "thanks man":
         "man" only of "one-man band"), and words the knowledge does not know
         ("pizza"), are not one."""
