@@ -300,7 +300,7 @@ def find_dimension(kb: KnowledgeBase, text: str, t: Thresholds = DEFAULT_THRESHO
 
 
 _GREETING = frozenset(
-    "hi hii hey heya hiya hello helo yo sup howdy greetings hallo hola morning evening afternoon good there all "
+    "hi hey heya hiya hello yo sup howdy greetings hallo morning evening afternoon good there all "
     "team folks everyone bot role diff".split()
 ) | frozenset(GREETINGS_ELSEWHERE)
 _HELP = {"help", "h", "commands", "usage", "what can i ask", "how do i use this", "how do i use you"}
