@@ -838,6 +838,8 @@ class Index:
         # "deploys", not the shorter "delays"), then the shorter, then an
         # everyday word, then the first in order.
         self.target_freq = asked_words
+        # Greetings and thanks of other languages stay known words (above: never
+        # "corrected") but are no typo's reading ("moon" is not "moin").
         targets -= NOT_TYPO_TARGETS
         for w in sorted(targets | STOPWORDS, key=lambda w: (-asked_words.get(w, 0), w not in STOPWORDS, w)):
             if len(w) >= 4 and not w.isdigit():
